@@ -1,0 +1,105 @@
+//! The command line: clap definitions and dispatch. One module per subcommand.
+
+mod plugins;
+mod progress;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::{self, LoadedSettings, ProcessEnv};
+
+const ABOUT: &str = "Run untrusted code behind two walls: a fresh gVisor sandbox outside, \
+Wasmtime inside, with hard limits on time, CPU, memory, output and disk, and no network.";
+
+const LONG_ABOUT: &str = "\
+Run untrusted code behind two walls: a fresh gVisor sandbox outside, Wasmtime inside.
+
+Each language is a WebAssembly plugin (plugins/<name>/plugin.toml). Every run gets a new
+sandbox, an empty /work directory, a private /tmp, no network, and the operator's limits.
+
+Examples:
+  nestbox run --lang python --code 'print(\"hi\")'
+  echo 'ls -l; echo done' | nestbox run --lang bash
+  nestbox run --lang py --file analysis.py --input-file data.csv --json
+  nestbox plugins prepare        # compile every plugin once, ahead of time
+  nestbox doctor                 # check this host and say how to fix what is wrong
+
+Settings: flags, then environment variables (CODE_EVAL_VALVE_OVERRIDE_<NAME> for the
+reference's valves, NESTBOX_<NAME> for nestbox's own), then /etc/nestbox/config.toml or
+--config FILE. See `nestbox settings` for all of them and their current values.";
+
+#[derive(Debug, Parser)]
+#[command(name = "nestbox", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// A TOML config file with operator settings (default: $NESTBOX_CONFIG, else
+    /// /etc/nestbox/config.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run code in a fresh sandbox and print its output (or a JSON result with --json).
+    Run(run::RunArgs),
+    /// List, prepare (precompile) or verify the installed language plugins.
+    #[command(subcommand)]
+    Plugins(plugins::PluginsCommand),
+    /// Show every operator setting, where to set it, and its current value.
+    Settings,
+}
+
+/// Parse the command line, run the command, return the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(cli.config.as_deref(), args),
+        Command::Plugins(cmd) => with_settings(cli.config.as_deref(), |s| plugins::main(s, cmd)),
+        Command::Settings => with_settings(cli.config.as_deref(), show_settings),
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Load settings or print why they are wrong (exit code 2).
+fn with_settings(config: Option<&std::path::Path>, f: impl FnOnce(LoadedSettings) -> i32) -> i32 {
+    match settings::load(config, &ProcessEnv) {
+        Ok(s) => f(s),
+        Err(e) => {
+            eprintln!("nestbox: {e}");
+            2
+        }
+    }
+}
+
+fn show_settings(loaded: LoadedSettings) -> i32 {
+    if let Some(p) = &loaded.config_file {
+        println!("config file: {}", p.display());
+    } else {
+        println!(
+            "config file: none ({} does not exist)",
+            settings::DEFAULT_CONFIG_PATH
+        );
+    }
+    for (key, env, value) in settings::describe(&loaded.settings) {
+        let from = loaded
+            .origins
+            .get(key)
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "the default".into());
+        println!("{key} = {value}\n    env {env}; from {from}");
+    }
+    0
+}
+
+/// Build a single-threaded runtime for a command. Wasmtime's async calls and timers need it.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("building the async runtime")
+}

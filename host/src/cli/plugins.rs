@@ -1,0 +1,196 @@
+//! `nestbox plugins list|prepare|verify`.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::progress::Compiling;
+use crate::plugin::cache::{ModuleCache, Rebuild};
+use crate::plugin::{Plugin, Registry, artifact};
+use crate::runner::engine;
+use crate::settings::LoadedSettings;
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Show the installed plugins, their aliases and whether they are ready to run.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile plugins to native code once, so runs only load them (a few seconds each).
+    Prepare(PrepareArgs),
+    /// Hash every plugin's runtime against its manifest and check the precompiled modules.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Plugins to prepare (names or aliases); all when none are given.
+    names: Vec<String>,
+    /// Compile again even when the cached module is up to date.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    version: String,
+    aliases: Vec<String>,
+    description: String,
+    state: String,
+    ready: bool,
+}
+
+pub fn main(loaded: LoadedSettings, cmd: PluginsCommand) -> i32 {
+    let registry = match Registry::locate(loaded.settings.plugins_dir.as_deref())
+        .and_then(|d| Registry::load(&d))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nestbox: {e}");
+            return 6;
+        }
+    };
+    let engine = match engine::new_engine() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("nestbox: creating the Wasmtime engine: {e:#}");
+            return 6;
+        }
+    };
+    let cache = ModuleCache::new(&loaded.settings.cache_dir);
+    for broken in &registry.broken {
+        eprintln!("nestbox: {broken}");
+    }
+    let broken = i32::from(!registry.broken.is_empty());
+    match cmd {
+        PluginsCommand::List { json } => list(&registry, &cache, &engine, json).max(broken),
+        PluginsCommand::Prepare(args) => prepare(&registry, &cache, &engine, args).max(broken),
+        PluginsCommand::Verify => verify(&registry, &cache, &engine).max(broken),
+    }
+}
+
+fn state(cache: &ModuleCache, engine: &wasmtime::Engine, p: &Plugin) -> (bool, String) {
+    match cache.check(engine, p) {
+        Ok(Ok(_)) => (true, "ready".into()),
+        Ok(Err(Rebuild::Missing)) => (false, "not prepared: run `nestbox plugins prepare`".into()),
+        Ok(Err(why)) => (false, format!("{why}: run `nestbox plugins prepare`")),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, json: bool) -> i32 {
+    let rows: Vec<Row> = registry
+        .plugins
+        .iter()
+        .map(|p| {
+            let (ready, state) = state(cache, engine, p);
+            Row {
+                name: p.manifest.name.clone(),
+                version: p.manifest.version.clone(),
+                aliases: p.manifest.aliases.clone(),
+                description: p.manifest.description.clone(),
+                state,
+                ready,
+            }
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+        return 0;
+    }
+    println!("plugins in {}:", registry.dir.display());
+    if rows.is_empty() {
+        println!("  (none)");
+    }
+    for r in rows {
+        let aliases = if r.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", r.aliases.join(", "))
+        };
+        println!("  {} {}{aliases}: {}", r.name, r.version, r.state);
+        if !r.description.is_empty() {
+            println!("      {}", r.description);
+        }
+    }
+    0
+}
+
+fn prepare(
+    registry: &Registry,
+    cache: &ModuleCache,
+    engine: &wasmtime::Engine,
+    args: PrepareArgs,
+) -> i32 {
+    let mut chosen: Vec<&Plugin> = Vec::new();
+    for name in &args.names {
+        match registry.find(name) {
+            Some(p) => chosen.push(p),
+            None => {
+                eprintln!(
+                    "nestbox: no plugin named {name:?}; installed: {}",
+                    registry.names_and_aliases()
+                );
+                return 2;
+            }
+        }
+    }
+    if args.names.is_empty() {
+        chosen = registry.plugins.iter().collect();
+    }
+    let progress = Compiling::default();
+    let mut failed = 0;
+    for p in chosen {
+        let name = &p.manifest.name;
+        let outcome = if args.force {
+            cache
+                .build(engine, p, Rebuild::Forced, &progress)
+                .map(|_| true)
+        } else {
+            cache.check(engine, p).and_then(|c| match c {
+                Ok(_) => Ok(false),
+                Err(why) => cache.build(engine, p, why, &progress).map(|_| true),
+            })
+        };
+        match outcome {
+            Ok(true) => println!("✔ {name} prepared in {}", cache.dir().display()),
+            Ok(false) => println!("✔ {name} already prepared (up to date)"),
+            Err(e) => {
+                eprintln!("✘ {name}: {e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 { 1 } else { 0 }
+}
+
+fn verify(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine) -> i32 {
+    let mut failed = 0;
+    for p in &registry.plugins {
+        let name = &p.manifest.name;
+        match artifact::verify(p) {
+            Ok((sha, _)) => println!(
+                "✔ {name}: {} has SHA-256 {sha}",
+                p.artifact_path().display()
+            ),
+            Err(e) => {
+                eprintln!("✘ {name}: {e}");
+                failed += 1;
+                continue;
+            }
+        }
+        match state(cache, engine, p) {
+            (true, _) => println!("✔ {name}: precompiled module checked"),
+            (false, why) => {
+                eprintln!("✘ {name}: precompiled module {why}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 { 1 } else { 0 }
+}

@@ -1,0 +1,13 @@
+//! nestbox runs untrusted, LLM-written code behind two independent walls: a fresh gVisor sandbox
+//! outside (`sandbox`), and Wasmtime inside (`runner`) running each language as a WebAssembly
+//! plugin (`plugin`). `execute` ties them together; `cli` is the command line.
+
+pub mod cli;
+pub mod execute;
+pub mod job;
+pub mod limits;
+pub mod plugin;
+pub mod result;
+pub mod runner;
+pub mod settings;
+pub mod workdir;

@@ -1,0 +1,352 @@
+//! `plugins/<name>/plugin.toml`: how one language reaches nestbox. Typed, unknown keys refused.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Guest paths nestbox itself provides to every plugin; a manifest may not preopen these.
+pub const RESERVED_GUEST_DIRS: &[&str] = &["/work", "/tmp", "/code"];
+/// Where the code file is placed inside the sandbox.
+pub const CODE_DIR: &str = "/code";
+/// The placeholder in `entry.argv` for the code file's path.
+pub const CODE_PLACEHOLDER: &str = "{code}";
+
+#[derive(Debug, Error)]
+pub enum ManifestError {
+    #[error("reading plugin manifest {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("plugin manifest {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("plugin manifest {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The canonical name (`python`); lower-case letters, digits, `-` and `_`.
+    pub name: String,
+    /// The version of the language runtime, reported in results.
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    /// Other names callers may use (`python3`, `py`); also the commands other plugins can run.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub artifact: Artifact,
+    pub entry: Entry,
+    /// The guest's whole environment (nothing is inherited from the host).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Extra read-only directories from the plugin's folder.
+    #[serde(default, rename = "preopen")]
+    pub preopens: Vec<Preopen>,
+    pub calibration: Calibration,
+    #[serde(default)]
+    pub limits: PluginLimits,
+}
+
+/// The WebAssembly module and its expected SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// Path of the `.wasm` file, relative to the plugin's folder.
+    pub path: PathBuf,
+    /// The expected SHA-256, as 64 hex digits...
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// ...or a file (relative to the plugin's folder) holding it, written by a local build.
+    #[serde(default)]
+    pub sha256_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// A WASI command: `_start` runs the program; the exit status comes from `proc_exit`.
+    Command,
+    /// A WASI reactor: `_initialize`, then `entry.export` (`() -> i32`) returns the exit status.
+    Reactor,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// For reactors: the exported function that runs the program.
+    #[serde(default)]
+    pub export: Option<String>,
+    /// The guest's argv; `{code}` is replaced by the code file's path.
+    pub argv: Vec<String>,
+    /// The code file's name inside `/code` (`main.py`).
+    pub code_file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preopen {
+    /// A directory relative to the plugin's folder.
+    pub host: PathBuf,
+    /// Its absolute path inside the guest.
+    pub guest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// Wasmtime fuel this runtime burns per CPU-second on the reference machine.
+    pub fuel_per_cpu_second: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimits {
+    /// The least memory (MiB) the runtime needs to start; smaller limits are refused.
+    #[serde(default)]
+    pub min_ram_mb: u64,
+}
+
+impl Manifest {
+    /// Read and validate `path` (a `plugin.toml`).
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        manifest
+            .validate()
+            .map_err(|message| ManifestError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for n in std::iter::once(&self.name).chain(&self.aliases) {
+            if !is_plain_name(n) {
+                return Err(format!(
+                    "name or alias {n:?} must be lower-case letters, digits, '-', '_' or '.', \
+                     starting with a letter"
+                ));
+            }
+        }
+        if self.version.trim().is_empty() {
+            return Err("version is empty".into());
+        }
+        match (&self.artifact.sha256, &self.artifact.sha256_file) {
+            (Some(h), None) => {
+                if !is_sha256_hex(h) {
+                    return Err(format!(
+                        "artifact.sha256 {h:?} is not 64 lower-case hex digits"
+                    ));
+                }
+            }
+            (None, Some(f)) => relative_inside(f, "artifact.sha256_file")?,
+            _ => {
+                return Err(
+                    "give exactly one of artifact.sha256 and artifact.sha256_file".to_string(),
+                );
+            }
+        }
+        relative_inside(&self.artifact.path, "artifact.path")?;
+        match (self.entry.kind, &self.entry.export) {
+            (EntryKind::Reactor, None) => {
+                return Err(
+                    "entry.kind = \"reactor\" needs entry.export (the run function)".into(),
+                );
+            }
+            (EntryKind::Command, Some(_)) => {
+                return Err(
+                    "entry.export is only for reactors; a command module runs `_start`".into(),
+                );
+            }
+            _ => {}
+        }
+        if self.entry.argv.is_empty() {
+            return Err("entry.argv is empty; give at least the program name".into());
+        }
+        if !self.entry.argv.iter().any(|a| a.contains(CODE_PLACEHOLDER)) {
+            return Err(format!(
+                "entry.argv must contain {CODE_PLACEHOLDER} where the code file's path goes"
+            ));
+        }
+        if !is_plain_file_name(&self.entry.code_file) {
+            return Err(format!(
+                "entry.code_file {:?} must be a plain file name such as main.py",
+                self.entry.code_file
+            ));
+        }
+        for key in self.env.keys() {
+            if key.is_empty() || key.contains('=') || key.contains('\0') {
+                return Err(format!("env key {key:?} is not a valid variable name"));
+            }
+        }
+        for p in &self.preopens {
+            relative_inside(&p.host, "preopen.host")?;
+            if !p.guest.starts_with('/') || p.guest.contains("..") {
+                return Err(format!(
+                    "preopen.guest {:?} must be an absolute path without '..'",
+                    p.guest
+                ));
+            }
+            if RESERVED_GUEST_DIRS.contains(&p.guest.trim_end_matches('/')) || p.guest == "/" {
+                return Err(format!(
+                    "preopen.guest {:?} is reserved: nestbox provides /work, /tmp and /code",
+                    p.guest
+                ));
+            }
+        }
+        if self.calibration.fuel_per_cpu_second == 0 {
+            return Err("calibration.fuel_per_cpu_second must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The guest argv with the code file's path filled in.
+    pub fn argv(&self) -> Vec<String> {
+        let code = format!("{CODE_DIR}/{}", self.entry.code_file);
+        self.entry
+            .argv
+            .iter()
+            .map(|a| a.replace(CODE_PLACEHOLDER, &code))
+            .collect()
+    }
+
+    /// Every name this plugin answers to.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(
+            self.aliases
+                .iter()
+                .map(String::as_str)
+                .filter(|a| *a != self.name),
+        )
+    }
+}
+
+fn is_plain_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
+        && n.len() <= 64
+}
+
+fn is_plain_file_name(n: &str) -> bool {
+    !n.is_empty() && n != "." && n != ".." && !n.contains('/') && !n.contains('\0')
+}
+
+pub(crate) fn is_sha256_hex(h: &str) -> bool {
+    h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn relative_inside(p: &Path, what: &str) -> Result<(), String> {
+    if p.as_os_str().is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(format!(
+            "{what} {p:?} must be a relative path inside the plugin's folder (no '..', not absolute)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const SAMPLE: &str = r#"
+name = "python"
+version = "3.12.0"
+aliases = ["python3", "py"]
+[artifact]
+path = "python.wasm"
+sha256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
+[entry]
+kind = "command"
+argv = ["python3", "{code}"]
+code_file = "main.py"
+[env]
+HOME = "/tmp"
+[[preopen]]
+host = "boot"
+guest = "/boot"
+[calibration]
+fuel_per_cpu_second = 1000
+[limits]
+min_ram_mb = 16
+"#;
+
+    pub(crate) fn sample_manifest() -> Manifest {
+        Manifest::parse(SAMPLE, Path::new("plugin.toml")).unwrap()
+    }
+
+    #[test]
+    fn sample_parses_and_fills_argv() {
+        let m = sample_manifest();
+        assert_eq!(m.argv(), vec!["python3", "/code/main.py"]);
+        assert_eq!(
+            m.names().collect::<Vec<_>>(),
+            vec!["python", "python3", "py"]
+        );
+    }
+
+    fn refused(text: &str) -> String {
+        Manifest::parse(text, Path::new("/p/plugin.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = refused(&SAMPLE.replace("[env]", "colour = \"red\"\n[env]"));
+        assert!(
+            err.contains("colour") && err.contains("/p/plugin.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_fields_are_refused_with_reasons() {
+        let cases = [
+            (SAMPLE.replace("e5dc5a", "XYZ"), "64 lower-case hex"),
+            (SAMPLE.replace("{code}", "x"), "{code}"),
+            (
+                SAMPLE.replace("host = \"boot\"", "host = \"../etc\""),
+                "inside",
+            ),
+            (
+                SAMPLE.replace("guest = \"/boot\"", "guest = \"/work\""),
+                "reserved",
+            ),
+            (
+                SAMPLE.replace("kind = \"command\"", "kind = \"reactor\""),
+                "entry.export",
+            ),
+            (
+                SAMPLE.replace("\"python3\", \"py\"", "\"Py thon\""),
+                "lower-case",
+            ),
+            (SAMPLE.replace("main.py", "a/main.py"), "plain file name"),
+            (
+                SAMPLE.replace("path = \"python.wasm\"", "path = \"/abs.wasm\""),
+                "relative",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = refused(&text);
+            assert!(err.contains(want), "want {want:?} in {err}");
+        }
+    }
+}

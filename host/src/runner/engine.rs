@@ -1,0 +1,40 @@
+//! The one Wasmtime engine configuration nestbox uses. Precompiled modules are only valid for an
+//! engine built with these settings (the module cache key includes them).
+
+use wasmtime::{Config, Engine, OptLevel};
+
+/// The Wasmtime version nestbox is built with (pinned exactly in host/Cargo.toml), recorded
+/// beside precompiled modules. The cache key also covers it through the engine's own
+/// compatibility hash.
+pub const WASMTIME_VERSION: &str = "48.0.8";
+
+/// Build the engine: async (so blocking host calls can be cut off at the deadline), fuel metering
+/// (the CPU budget) and epoch interruption (the wall clock), Cranelift optimising for speed.
+pub fn new_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        // Guest stack for WebAssembly frames; a runaway recursion that exhausts it traps as a
+        // stack overflow (reported as an ordinary ERROR), and the async stack leaves room for
+        // host calls on top of it.
+        .max_wasm_stack(1 << 20)
+        .async_stack_size(4 << 20);
+    Engine::new(&config)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recorded_version_matches_the_pinned_dependency() {
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(
+            manifest.contains(&format!(
+                "wasmtime = {{ version = \"={}\"",
+                super::WASMTIME_VERSION
+            )),
+            "update WASMTIME_VERSION to the version pinned in host/Cargo.toml"
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! Calling one plugin from another: `python3 script.py` typed in a bash script. The guest imports
+//! two functions from module `nestbox`:
+//!
+//! - `call(req_ptr: i32, req_len: i32) -> i32` runs a command. The request is JSON
+//!   `{"argv": [...], "stdin_b64": "...", "env": {...}, "cwd": "/work"}`; the return value is the
+//!   length of the pending response, or a negative number when no such facility exists.
+//! - `take(buf_ptr: i32, buf_len: i32) -> i32` copies the pending response into guest memory and
+//!   returns how many bytes it copied.
+//!
+//! The response is JSON `{"found": bool, "status": i32, "stdout_b64": "...", "stderr_b64": "..."}`.
+//! `found` is false when no installed plugin answers to `argv[0]` (the guest then says
+//! `command not found`, status 127).
+//!
+//! The command runs as a new execution of the named plugin in the same sandbox: the same `/work`
+//! and `/tmp`, a fresh store, and the *remaining* budget of the caller: the time left before its
+//! deadline, the memory its store has not used, the fuel it has not burned (what the nested run
+//! burns is taken from the caller). Its output is captured and handed back to the caller, which
+//! writes it wherever the script sends it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use wasmtime::{Caller, Linker, Module, Trap};
+
+use super::{Execution, RunDirs, Runner, StoreState};
+use crate::limits::Limits;
+use crate::plugin::Plugin;
+use crate::result::Status;
+
+/// How deep plugins may call plugins (`bash -c 'bash -c ...'`).
+const MAX_DEPTH: u32 = 8;
+/// The largest request a guest may send (argv, env and stdin together).
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Finds the plugin and loaded module that answer to a command name.
+pub trait ModuleSource: Send + Sync {
+    fn lookup(&self, command: &str) -> Option<(Plugin, Module)>;
+}
+
+/// Per-store state of the `nestbox` imports.
+pub struct CallState {
+    runner: Arc<Runner>,
+    dirs: RunDirs,
+    limits: Limits,
+    started: Instant,
+    depth: u32,
+    pending: Option<Vec<u8>>,
+}
+
+impl CallState {
+    pub fn new(runner: Arc<Runner>, dirs: RunDirs, limits: Limits, depth: u32) -> CallState {
+        CallState {
+            runner,
+            dirs,
+            limits,
+            started: Instant::now(),
+            depth,
+            pending: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Request {
+    argv: Vec<String>,
+    #[serde(default)]
+    stdin_b64: String,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    cwd: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Response {
+    found: bool,
+    status: i32,
+    stdout_b64: String,
+    stderr_b64: String,
+}
+
+pub fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
+    linker.func_wrap_async(
+        "nestbox",
+        "call",
+        |mut caller: Caller<'_, StoreState>, (ptr, len): (i32, i32)| {
+            Box::new(async move { call(&mut caller, ptr, len).await })
+        },
+    )?;
+    linker.func_wrap(
+        "nestbox",
+        "take",
+        |mut caller: Caller<'_, StoreState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
+            let pending = caller.data_mut().nested.pending.take().unwrap_or_default();
+            let n = pending.len().min(len.max(0) as usize);
+            let memory = guest_memory(&mut caller)?;
+            memory
+                .write(&mut caller, ptr as u32 as usize, &pending[..n])
+                .map_err(|_| wasmtime::format_err!("nestbox.take: buffer outside guest memory"))?;
+            Ok(n as i32)
+        },
+    )?;
+    Ok(())
+}
+
+fn guest_memory(caller: &mut Caller<'_, StoreState>) -> wasmtime::Result<wasmtime::Memory> {
+    caller
+        .get_export("memory")
+        .and_then(|e| e.into_memory())
+        .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))
+}
+
+async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmtime::Result<i32> {
+    let len = len.max(0) as usize;
+    if len > MAX_REQUEST_BYTES {
+        return Ok(-2);
+    }
+    let mut bytes = vec![0u8; len];
+    guest_memory(caller)?
+        .read(&mut *caller, ptr as u32 as usize, &mut bytes)
+        .map_err(|_| wasmtime::format_err!("nestbox.call: request outside guest memory"))?;
+    let Ok(req) = serde_json::from_slice::<Request>(&bytes) else {
+        return Ok(-3);
+    };
+    let Some(command) = req.argv.first() else {
+        return Ok(-3);
+    };
+    let name = command.rsplit('/').next().unwrap_or(command).to_string();
+
+    let state = &caller.data().nested;
+    let runner = state.runner.clone();
+    let found = runner.modules().and_then(|m| m.lookup(&name));
+    let Some((plugin, module)) = found else {
+        return respond(caller, not_found());
+    };
+    if state.depth >= MAX_DEPTH {
+        let msg = format!("{name}: plugins may call plugins at most {MAX_DEPTH} levels deep\n");
+        return respond(caller, failed(126, msg));
+    }
+
+    // The nested run gets what the caller has left.
+    let elapsed = state.started.elapsed().as_millis() as u64;
+    let time_left = state.limits.max_runtime_ms.saturating_sub(elapsed);
+    if time_left == 0 {
+        return Err(Trap::Interrupt.into());
+    }
+    let fuel_left = caller.get_fuel()?;
+    let memory_left_mb = caller.data().limiter.remaining() / (1024 * 1024);
+    let limits = Limits {
+        max_runtime_ms: time_left,
+        max_ram_mb: memory_left_mb,
+        max_output_bytes: state.limits.max_output_bytes,
+        fuel: fuel_left,
+    };
+    let dirs = state.dirs.clone();
+    let depth = state.depth + 1;
+
+    let mut extra_env: Vec<(String, String)> = req.env.into_iter().collect();
+    if let Some(cwd) = req.cwd.filter(|c| c.starts_with(super::wasi::WORK_DIR)) {
+        extra_env.push(("NESTBOX_CWD".into(), cwd));
+    }
+    let stdin = base64::engine::general_purpose::STANDARD
+        .decode(req.stdin_b64.as_bytes())
+        .unwrap_or_default();
+    let exec = Execution {
+        plugin: &plugin,
+        module: &module,
+        argv: req.argv,
+        extra_env,
+        stdin: Some(stdin),
+        limits,
+        dirs: &dirs,
+        observer: None,
+    };
+    let outcome = Box::pin(runner.run_at_depth(exec, depth)).await;
+
+    caller.set_fuel(fuel_left.saturating_sub(outcome.fuel_used))?;
+    match outcome.status {
+        // The caller shares the deadline and the CPU budget: it is out of them too.
+        Status::Timeout => return Err(Trap::Interrupt.into()),
+        Status::MemoryLimit => caller.data_mut().limiter.denied = true,
+        _ => {}
+    }
+    let status = match (outcome.exit_code, outcome.status) {
+        (Some(code), _) => code,
+        (None, Status::SandboxError) => 126,
+        (None, _) => 1,
+    };
+    let mut stderr = outcome.stderr;
+    if outcome.status != Status::Ok && outcome.status != Status::Error {
+        stderr.extend_from_slice(format!("{name}: {}\n", outcome.message).as_bytes());
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    respond(
+        caller,
+        Response {
+            found: true,
+            status,
+            stdout_b64: b64.encode(&outcome.stdout),
+            stderr_b64: b64.encode(&stderr),
+        },
+    )
+}
+
+fn not_found() -> Response {
+    Response {
+        found: false,
+        status: 127,
+        stdout_b64: String::new(),
+        stderr_b64: String::new(),
+    }
+}
+
+fn failed(status: i32, message: String) -> Response {
+    Response {
+        found: true,
+        status,
+        stdout_b64: String::new(),
+        stderr_b64: base64::engine::general_purpose::STANDARD.encode(message),
+    }
+}
+
+fn respond(caller: &mut Caller<'_, StoreState>, response: Response) -> wasmtime::Result<i32> {
+    let bytes = serde_json::to_vec(&response)?;
+    let len = bytes.len() as i32;
+    caller.data_mut().nested.pending = Some(bytes);
+    Ok(len)
+}

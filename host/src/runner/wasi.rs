@@ -1,0 +1,107 @@
+//! The guest's WASI context, deny by default: nothing from the host is inherited. The guest gets
+//! exactly its argv, the manifest's environment (plus `NESTBOX_CWD`), the given stdin (else an
+//! empty one), the capped output pipes, and these directories:
+//!
+//! | guest path | host side | access |
+//! |---|---|---|
+//! | `/work` | the per-run work dir (starts empty, or with the input files) | read-write |
+//! | `/tmp` | a per-run scratch dir | read-write |
+//! | `/code` | holds only the code file | read-only |
+//! | manifest `[[preopen]]` | folders inside the plugin's folder | read-only |
+//!
+//! No sockets, no name lookups, no other files. WASI preview 1 has no process creation.
+
+use std::path::{Path, PathBuf};
+
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+use super::output::CappedPipe;
+use crate::plugin::Plugin;
+
+/// The guest's working directory; plugins move there before running user code.
+pub const WORK_DIR: &str = "/work";
+
+/// The host-side directories of one run.
+#[derive(Debug, Clone)]
+pub struct RunDirs {
+    /// Seen as `/work`.
+    pub work: PathBuf,
+    /// Seen as `/tmp`.
+    pub tmp: PathBuf,
+    /// Seen as `/code`.
+    pub code: PathBuf,
+}
+
+impl RunDirs {
+    /// Create `work/`, `tmp/` and `code/` under `root`.
+    pub fn create_under(root: &Path) -> std::io::Result<RunDirs> {
+        let dirs = RunDirs {
+            work: root.join("work"),
+            tmp: root.join("tmp"),
+            code: root.join("code"),
+        };
+        for d in [&dirs.work, &dirs.tmp, &dirs.code] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(dirs)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("opening {path} for the guest as {guest}: {message}")]
+pub struct PreopenError {
+    pub path: PathBuf,
+    pub guest: String,
+    pub message: String,
+}
+
+/// What the guest process is given.
+pub struct GuestIo<'a> {
+    pub argv: &'a [String],
+    /// Variables beyond the manifest's (`NESTBOX_CWD`, a caller's exported variables).
+    pub extra_env: &'a [(String, String)],
+    pub stdin: Option<Vec<u8>>,
+    pub stdout: CappedPipe,
+    pub stderr: CappedPipe,
+}
+
+pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1Ctx, PreopenError> {
+    let mut b = WasiCtxBuilder::new();
+    // File operations run inline: the guest is alone on this thread, and it saves a hop per call.
+    b.allow_blocking_current_thread(true);
+    b.args(io.argv);
+    for (k, v) in &plugin.manifest.env {
+        b.env(k, v);
+    }
+    b.env("NESTBOX_CWD", WORK_DIR);
+    for (k, v) in io.extra_env {
+        b.env(k, v);
+    }
+    if let Some(bytes) = io.stdin {
+        b.stdin(MemoryInputPipe::new(bytes));
+    }
+    b.stdout(io.stdout);
+    b.stderr(io.stderr);
+    b.allow_tcp(false);
+    b.allow_udp(false);
+    b.allow_ip_name_lookup(false);
+
+    let mut preopen = |host: &Path, guest: &str, perms: FsPerms| {
+        b.preopened_dir(host, guest, perms)
+            .map(|_| ())
+            .map_err(|e| PreopenError {
+                path: host.to_path_buf(),
+                guest: guest.to_string(),
+                message: format!("{e:#}"),
+            })
+    };
+    preopen(&dirs.work, WORK_DIR, FsPerms::ReadWrite)?;
+    preopen(&dirs.tmp, "/tmp", FsPerms::ReadWrite)?;
+    preopen(&dirs.code, "/code", FsPerms::ReadOnly)?;
+    for p in &plugin.manifest.preopens {
+        preopen(&plugin.dir.join(&p.host), &p.guest, FsPerms::ReadOnly)?;
+    }
+    Ok(b.build_p1())
+}
