@@ -1,0 +1,11 @@
+#!/bin/bash
+a="apple"; b="banana"; e=""
+[ "$a" = "apple" ] && echo "eq"
+[ "$a" != "$b" ] && echo "ne"
+[ -z "$e" ] && echo "empty"
+[ -n "$a" ] && echo "non-empty"
+[[ $a < $b ]] && echo "apple sorts before banana"
+[[ $a == a* ]] && echo "glob match"
+[[ $a =~ ^a(p+)le$ ]] && echo "regex match: ${BASH_REMATCH[1]}"
+[[ "hello world" == *"lo w"* ]] && echo "substring"
+test "$a" = "$b" || echo "test: differ"

@@ -1,0 +1,5 @@
+#!/bin/bash
+cat < does-not-exist.txt
+echo "status: $?"
+echo "x" > no/such/dir/file.txt
+echo "status: $?"

@@ -1,0 +1,10 @@
+#!/bin/bash
+echo "hello world foo" | awk '{print toupper($1), length($2), substr($3, 2)}'
+echo "a-b-c" | awk '{n = split($0, parts, "-"); print n, parts[3]}'
+echo "foo bar foo" | awk '{gsub(/foo/, "baz"); print}'
+echo "x=1" | awk '{sub(/=/, " is "); print}'
+awk 'BEGIN {printf "%5.1f|%-4s|%03d\n", 3.14159, "ab", 7}'
+echo "find me here" | awk '{print index($0, "me")}'
+awk 'BEGIN {s = sprintf("%s-%s", "a", "b"); print s}'
+seq 1 5 | awk '{s = s $1} END {print s}'
+echo "3 1 2" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i; print ""}'

@@ -1,0 +1,11 @@
+#!/bin/bash
+jq -n '{a: 1, b: [1,2,3]}'
+jq -n --arg name "Bob" --argjson n 5 '{name: $name, n: $n}'
+echo '{"a":{"b":{"c":42}}}' | jq '.a.b.c'
+echo '{"x":1}' | jq '.y = 2 | .x += 10'
+echo '[3,1,2]' | jq -c 'sort'
+echo '{"k":null}' | jq '.k // "default"'
+echo '"text"' | jq -r 'ascii_upcase'
+echo '[1,2,3]' | jq 'map(. * 2) | add'
+printf '{"v":1}\n{"v":2}\n' | jq -s 'map(.v) | add'
+echo '{"a":1,"b":2}' | jq -r 'to_entries[] | "\(.key)=\(.value)"'

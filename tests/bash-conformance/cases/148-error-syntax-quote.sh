@@ -1,0 +1,3 @@
+#!/bin/bash
+echo "this runs"
+echo 'unterminated

@@ -1,0 +1,5 @@
+#!/bin/bash
+echo "start"
+x=0
+echo $(( 10 / x ))
+echo "after"

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Run the bash conformance corpus through nestbox and compare with real bash.
+
+    tests/bash-conformance/run.py [NESTBOX] [--threshold PCT] [--jobs N] [--only SUBSTR ...]
+
+NESTBOX is the nestbox binary (default: $NESTBOX, else target/release/nestbox). Every
+cases/NNN-name.sh runs as `NESTBOX run --lang bash --file CASE --json`; the result's stdout,
+stderr and exit_code must equal expected/NNN-name.{stdout,stderr,status}, which record.sh
+recorded with real GNU bash. Each failure is printed with a diff; the last line is
+`bash-conformance: N passed, M failed`. Exits 1 when the pass rate is below the threshold
+(default 95%), 2 on a usage error.
+"""
+
+import argparse
+import concurrent.futures
+import difflib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def default_nestbox() -> str:
+    if os.environ.get("NESTBOX"):
+        return os.environ["NESTBOX"]
+    for rel in ("target/release/nestbox", "target/x86_64-unknown-linux-gnu/release/nestbox"):
+        if (REPO / rel).exists():
+            return str(REPO / rel)
+    return "nestbox"
+
+
+def run_case(nestbox: str, case: Path, timeout: float) -> dict:
+    cmd = [nestbox, "run", "--lang", "bash", "--file", str(case), "--json"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return {"error": f"nestbox did not finish within {timeout} s"}
+    try:
+        result = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return {"error": f"nestbox exited {proc.returncode} without a JSON result; stderr:\n"
+                         + proc.stderr.decode("utf-8", "replace")[-2000:]}
+    return result
+
+
+def diff(label: str, expected: str, actual: str) -> str:
+    lines = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
+                                 f"expected/{label}", f"nestbox/{label}")
+    out = "".join(l if l.endswith("\n") else l + "\n\\ No newline at end of file\n" for l in lines)
+    return out
+
+
+def check(nestbox: str, case: Path, timeout: float) -> tuple[str, list[str]]:
+    name = case.stem
+    exp = HERE / "expected"
+    want_out = (exp / f"{name}.stdout").read_text(encoding="utf-8", errors="replace")
+    want_err = (exp / f"{name}.stderr").read_text(encoding="utf-8", errors="replace")
+    want_status = int((exp / f"{name}.status").read_text().strip())
+    result = run_case(nestbox, case, timeout)
+    if "error" in result:
+        return name, [result["error"]]
+    problems = []
+    got_status = result.get("exit_code")
+    if got_status != want_status:
+        problems.append(f"exit status: expected {want_status}, got {got_status} "
+                        f"(status {result.get('status')}: {result.get('message', '')})")
+    for label, want, got in (("stdout", want_out, result.get("stdout", "")),
+                             ("stderr", want_err, result.get("stderr", ""))):
+        if want != got:
+            problems.append(diff(f"{name}.{label}", want, got))
+    return name, problems
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("nestbox", nargs="?", default=default_nestbox())
+    p.add_argument("--threshold", type=float, default=95.0, help="minimum pass rate in percent")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
+    p.add_argument("--only", action="append", default=[], help="run cases whose name contains this")
+    args = p.parse_args()
+
+    cases = sorted((HERE / "cases").glob("*.sh"))
+    if args.only:
+        cases = [c for c in cases if any(s in c.name for s in args.only)]
+    if not cases:
+        print("bash-conformance: no cases selected", file=sys.stderr)
+        return 2
+    print(f"bash-conformance: {len(cases)} cases through {args.nestbox}", flush=True)
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for name, problems in pool.map(lambda c: check(args.nestbox, c, args.timeout), cases):
+            if problems:
+                failed.append(name)
+                print(f"FAIL {name}")
+                for prob in problems:
+                    print("    " + prob.replace("\n", "\n    ").rstrip())
+    passed = len(cases) - len(failed)
+    rate = 100.0 * passed / len(cases)
+    print(f"bash-conformance: pass rate {rate:.1f}% (threshold {args.threshold:.1f}%)")
+    if failed:
+        print("bash-conformance: failing: " + " ".join(failed))
+    print(f"bash-conformance: {passed} passed, {len(failed)} failed")
+    return 0 if rate >= args.threshold else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
