@@ -3,13 +3,13 @@
 //! or returns early without one.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use base64::Engine as _;
 use wasmtime::Module;
 
-use crate::job::{CheckedJob, Job};
+use crate::job::{CheckedJob, InputFile, Job};
 use crate::limits::{self, Limits};
 use crate::plugin::cache::{self, ModuleCache, Progress, Quiet, Ready};
 use crate::plugin::{Plugin, Registry};
@@ -17,6 +17,9 @@ use crate::result::{PluginInfo, RunResult, SandboxInfo, Status};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::OutputObserver;
 use crate::runner::{Execution, Outcome, RunDirs, Runner, engine};
+use crate::sandbox::protocol::{GuestFile, GuestJob};
+use crate::sandbox::rundir::RunDir;
+use crate::sandbox::{Gvisor, SandboxJob};
 use crate::settings::LoadedSettings;
 use crate::workdir;
 
@@ -58,12 +61,14 @@ pub enum SetupError {
     Engine(String),
 }
 
-/// Everything a process needs to execute jobs: settings, plugins, the module cache and the runner.
+/// Everything a process needs to execute jobs: settings, plugins, the module cache, the runner
+/// and (once first needed) the gVisor sandbox factory.
 pub struct Nestbox {
     pub settings: LoadedSettings,
     pub registry: Arc<Registry>,
     pub cache: Arc<ModuleCache>,
     pub runner: Arc<Runner>,
+    gvisor: Mutex<Option<Arc<Gvisor>>>,
 }
 
 impl Nestbox {
@@ -85,7 +90,20 @@ impl Nestbox {
             registry,
             cache,
             runner: Arc::new(runner),
+            gvisor: Mutex::default(),
         })
+    }
+
+    /// The gVisor factory, checked on first use. Returns it with notices for the result.
+    pub fn gvisor(&self) -> Result<(Arc<Gvisor>, Vec<String>), String> {
+        let mut slot = self.gvisor.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(g) = slot.as_ref() {
+            return Ok((g.clone(), Vec::new()));
+        }
+        let (g, notices) = Gvisor::prepare(&self.settings.settings).map_err(|e| e.to_string())?;
+        let g = Arc::new(g);
+        *slot = Some(g.clone());
+        Ok((g, notices))
     }
 
     /// Run a job. Always returns a result, whatever happens.
@@ -115,7 +133,7 @@ impl Nestbox {
                 format!(
                     "NETWORKING_ALLOWED=true was set by {}, but nestbox gives code no network: the \
                      only network gVisor could offer here is the host's own, which reaches services \
-                     on the host's 127.0.0.1. hint: set it to false",
+                     on the host's 127.0.0.1. fix: set it to false",
                     self.settings.origin("networking_allowed")
                 ),
             );
@@ -156,15 +174,81 @@ impl Nestbox {
                     .await
             }
             Isolation::Gvisor => {
-                return RunResult::not_run(
-                    Status::SandboxError,
-                    "the gVisor sandbox is not available in this build; use --no-gvisor for \
-                     development only",
-                );
+                self.run_in_gvisor(id, &plugin, &ready, checked, limits, opts, &mut notices)
+                    .await
             }
         };
         result.plugin = Some(plugin_info);
         result.notices.splice(0..0, notices);
+        result
+    }
+
+    /// The production path: a fresh gVisor sandbox running `nestbox guest`.
+    #[allow(clippy::too_many_arguments)] // each is one piece of the run; a struct would only rename them
+    async fn run_in_gvisor(
+        &self,
+        id: &str,
+        plugin: &Plugin,
+        ready: &Ready,
+        checked: CheckedJob,
+        limits: Limits,
+        opts: &RunOptions,
+        notices: &mut Vec<String>,
+    ) -> RunResult {
+        let (gvisor, setup_notices) = match self.gvisor() {
+            Ok(g) => g,
+            Err(e) => return RunResult::not_run(Status::SandboxError, e),
+        };
+        notices.extend(setup_notices);
+        let input_files = match guest_files(&checked.input_files) {
+            Ok(f) => f,
+            Err(e) => return RunResult::not_run(Status::InvalidInput, e),
+        };
+        // The job's plugin, plus every other prepared plugin it may call by name.
+        let mut modules = vec![(plugin.clone(), ready.cwasm_path.clone())];
+        for other in self
+            .registry
+            .plugins
+            .iter()
+            .filter(|p| p.manifest.name != plugin.manifest.name)
+        {
+            if let Ok(Ok(r)) = self.cache.check(&self.runner.engine, other) {
+                modules.push((other.clone(), r.cwasm_path));
+            }
+        }
+        let job = SandboxJob {
+            id: id.to_string(),
+            plugin: plugin.clone(),
+            modules,
+            job: GuestJob {
+                code: checked.code,
+                stdin_b64: checked
+                    .stdin
+                    .map(|s| base64::engine::general_purpose::STANDARD.encode(s)),
+                input_files,
+                limits,
+            },
+            observer: opts.observer.clone(),
+        };
+        let g = gvisor.clone();
+        let run = match tokio::task::spawn_blocking(move || g.run(job)).await {
+            Ok(r) => r,
+            Err(e) => {
+                return RunResult::not_run(
+                    Status::SandboxError,
+                    format!("the sandbox supervisor failed: {e}"),
+                );
+            }
+        };
+        let mut result = result_from_outcome(run.outcome, limits, gvisor.enforce);
+        result.files = run.files;
+        result.sandbox = Some(SandboxInfo {
+            outer: "gvisor".into(),
+            inner: "wasmtime".into(),
+            platform: Some(gvisor.runsc.platform.clone()),
+            network: "none".into(),
+            pooled: false,
+        });
         result
     }
 
@@ -179,36 +263,23 @@ impl Nestbox {
         opts: &RunOptions,
     ) -> RunResult {
         let runs = self.settings.settings.state_dir.join("runs");
-        let root = match RunRoot::create(&runs, id) {
+        let root = match RunDir::create(&runs, id, None) {
             Ok(r) => r,
-            Err(e) => {
-                return RunResult::not_run(
-                    Status::SandboxError,
-                    format!("creating the run directory under {}: {e}", runs.display()),
-                );
-            }
+            Err(e) => return RunResult::not_run(Status::SandboxError, e.to_string()),
         };
-        let prepared = (|| -> Result<(RunDirs, workdir::Inputs), String> {
-            let dirs = RunDirs::create_under(root.path()).map_err(|e| {
-                format!("creating run directories in {}: {e}", root.path().display())
-            })?;
-            let code_path = dirs.code.join(&plugin.manifest.entry.code_file);
-            std::fs::write(&code_path, &checked.code)
-                .map_err(|e| format!("writing the code to {}: {e}", code_path.display()))?;
-            let inputs = workdir::place_inputs(&dirs.work, &checked.input_files)
-                .map_err(|e| e.to_string())?;
-            Ok((dirs, inputs))
-        })();
-        let (dirs, inputs) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                let status = if e.contains("input file") {
-                    Status::InvalidInput
-                } else {
-                    Status::SandboxError
-                };
-                return RunResult::not_run(status, e);
-            }
+        let dirs = RunDirs {
+            work: root.work.clone(),
+            tmp: root.scratch.join("tmp"),
+            code: root.scratch.join("code"),
+        };
+        let inputs = match workdir::stage(
+            &dirs,
+            &plugin.manifest.entry.code_file,
+            &checked.code,
+            &checked.input_files,
+        ) {
+            Ok(i) => i,
+            Err(e) => return RunResult::not_run(Status::InvalidInput, e.to_string()),
         };
         let module = match cache::load(&self.runner.engine, ready) {
             Ok(m) => m,
@@ -241,6 +312,27 @@ impl Nestbox {
     }
 }
 
+/// Input files as the guest receives them (content inline).
+fn guest_files(files: &[InputFile]) -> Result<Vec<GuestFile>, String> {
+    files
+        .iter()
+        .map(|f| {
+            let content_b64 = match (&f.source_path, &f.content_base64) {
+                (Some(p), _) => base64::engine::general_purpose::STANDARD.encode(
+                    std::fs::read(p)
+                        .map_err(|e| format!("reading input file {}: {e}", p.display()))?,
+                ),
+                (None, Some(b)) => b.clone(),
+                (None, None) => String::new(),
+            };
+            Ok(GuestFile {
+                name: f.name.clone(),
+                content_b64,
+            })
+        })
+        .collect()
+}
+
 /// Fill a result from a runner outcome.
 pub fn result_from_outcome(outcome: Outcome, limits: Limits, enforced: bool) -> RunResult {
     RunResult {
@@ -259,30 +351,6 @@ pub fn result_from_outcome(outcome: Outcome, limits: Limits, enforced: bool) -> 
         message: outcome.message,
         notices: Vec::new(),
         execution_id: String::new(),
-    }
-}
-
-/// A per-run directory, removed when dropped.
-pub struct RunRoot {
-    path: PathBuf,
-}
-
-impl RunRoot {
-    pub fn create(parent: &Path, id: &str) -> std::io::Result<RunRoot> {
-        std::fs::create_dir_all(parent)?;
-        let path = parent.join(id);
-        std::fs::create_dir(&path)?;
-        Ok(RunRoot { path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for RunRoot {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

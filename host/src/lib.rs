@@ -9,5 +9,6 @@ pub mod limits;
 pub mod plugin;
 pub mod result;
 pub mod runner;
+pub mod sandbox;
 pub mod settings;
 pub mod workdir;

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use crate::job::InputFile;
 use crate::plugin::artifact::{sha256_bytes, sha256_file};
 use crate::result::FileEntry;
+use crate::runner::RunDirs;
 
 /// The most entries listed from one work directory; beyond it the listing stops.
 pub const MAX_LISTED_FILES: usize = 10_000;
@@ -26,13 +27,37 @@ pub enum WorkDirError {
         #[source]
         source: std::io::Error,
     },
-    #[error("input file {name:?}: content_base64 is not valid base64 ({message})")]
+    #[error("input file {name:?}: content is not valid base64 ({message})")]
     BadBase64 { name: String, message: String },
 }
 
 /// The input files placed in `/work`, by name and SHA-256, so they are not reported as output
 /// unless the code changed them.
 pub type Inputs = BTreeMap<String, String>;
+
+/// Get a run's directories ready: create the code's `/tmp` and `/code`, write the code file, and
+/// place the input files in `/work`.
+pub fn stage(
+    dirs: &RunDirs,
+    code_file: &str,
+    code: &str,
+    inputs: &[InputFile],
+) -> Result<Inputs, WorkDirError> {
+    for d in [&dirs.tmp, &dirs.code] {
+        std::fs::create_dir_all(d).map_err(|source| WorkDirError::Io {
+            step: "creating run directory",
+            path: d.clone(),
+            source,
+        })?;
+    }
+    let path = dirs.code.join(code_file);
+    std::fs::write(&path, code).map_err(|source| WorkDirError::Io {
+        step: "writing the code to",
+        path,
+        source,
+    })?;
+    place_inputs(&dirs.work, inputs)
+}
 
 /// Copy the input files into `work` as read-only files.
 pub fn place_inputs(work: &Path, files: &[InputFile]) -> Result<Inputs, WorkDirError> {

@@ -52,6 +52,13 @@ enum Command {
     Plugins(plugins::PluginsCommand),
     /// Show every operator setting, where to set it, and its current value.
     Settings,
+    /// Internal: the agent nestbox runs inside each gVisor sandbox (see the README's contract).
+    #[command(hide = true)]
+    Guest {
+        /// The plugin to load before the job arrives.
+        #[arg(long)]
+        plugin: String,
+    },
 }
 
 /// Parse the command line, run the command, return the process exit code.
@@ -61,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(cli.config.as_deref(), args),
         Command::Plugins(cmd) => with_settings(cli.config.as_deref(), |s| plugins::main(s, cmd)),
         Command::Settings => with_settings(cli.config.as_deref(), show_settings),
+        Command::Guest { plugin } => crate::sandbox::guest::main(&plugin),
     };
     ExitCode::from(code.clamp(0, 255) as u8)
 }

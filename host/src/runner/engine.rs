@@ -8,6 +8,20 @@ use wasmtime::{Config, Engine, OptLevel};
 /// compatibility hash.
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
+/// CPU features gVisor hides from the code it runs (its CPUID emulation masks them, since the
+/// Sentry does not manage their register state). Modules are compiled on the host but run inside
+/// the sandbox, so they must not use these even when the host has them; both sides build the same
+/// engine, so the module cache key covers this list.
+const SANDBOX_HIDDEN_FEATURES: &[&str] = &[
+    "has_avx_vnni",
+    "has_avx512vnni",
+    "has_avx512bitalg",
+    "has_avx512dq",
+    "has_avx512f",
+    "has_avx512vl",
+    "has_avx512vbmi",
+];
+
 /// Build the engine: async (so blocking host calls can be cut off at the deadline), fuel metering
 /// (the CPU budget) and epoch interruption (the wall clock), Cranelift optimising for speed.
 pub fn new_engine() -> wasmtime::Result<Engine> {
@@ -21,6 +35,12 @@ pub fn new_engine() -> wasmtime::Result<Engine> {
         // host calls on top of it.
         .max_wasm_stack(1 << 20)
         .async_stack_size(4 << 20);
+    for flag in SANDBOX_HIDDEN_FEATURES {
+        // SAFETY: this only turns CPU features *off*, which is always safe to execute.
+        unsafe {
+            config.cranelift_flag_set(flag, "false");
+        }
+    }
     Engine::new(&config)
 }
 

@@ -34,21 +34,6 @@ pub struct RunDirs {
     pub code: PathBuf,
 }
 
-impl RunDirs {
-    /// Create `work/`, `tmp/` and `code/` under `root`.
-    pub fn create_under(root: &Path) -> std::io::Result<RunDirs> {
-        let dirs = RunDirs {
-            work: root.join("work"),
-            tmp: root.join("tmp"),
-            code: root.join("code"),
-        };
-        for d in [&dirs.work, &dirs.tmp, &dirs.code] {
-            std::fs::create_dir_all(d)?;
-        }
-        Ok(dirs)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("opening {path} for the guest as {guest}: {message}")]
 pub struct PreopenError {

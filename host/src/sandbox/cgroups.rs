@@ -1,0 +1,221 @@
+//! What this host can enforce: cgroup version and controllers, and whether we are real root.
+//! gVisor applies a sandbox's limits only when runsc runs as real root with the memory, cpu and
+//! pids controllers available; with `--rootless` it silently applies none. nestbox checks before
+//! a run and verifies after the sandbox starts that its memory limit is really in place.
+
+use std::path::{Path, PathBuf};
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+/// The parent cgroup of every nestbox sandbox (`/nestbox/<id>`).
+pub const PARENT: &str = "nestbox";
+const NEEDED: [&str; 3] = ["memory", "cpu", "pids"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// What the host offers for limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLimits {
+    pub root: bool,
+    pub version: Option<Version>,
+    /// Needed controllers that are missing.
+    pub missing: Vec<String>,
+}
+
+impl HostLimits {
+    pub fn detect() -> HostLimits {
+        let root = nix::unistd::geteuid().is_root() && nix::unistd::getuid().is_root();
+        let (version, missing) = detect_controllers(Path::new(CGROUP_ROOT));
+        HostLimits {
+            root,
+            version,
+            missing,
+        }
+    }
+
+    /// Why limits cannot be enforced, with the fix; `None` when they can.
+    pub fn problem(&self) -> Option<String> {
+        if !self.root {
+            return Some(
+                "nestbox is not running as real root, and gVisor applies no memory, CPU or process \
+                 limits without root (its --rootless mode silently drops them). fix: run nestbox as \
+                 root (in a container: as root with the settings in the README), or set \
+                 REQUIRE_RESOURCE_LIMITING=false to run without limits"
+                    .to_string(),
+            );
+        }
+        match self.version {
+            None => Some(format!(
+                "no cgroup file system is mounted at {CGROUP_ROOT}, so gVisor cannot limit memory, \
+                 CPU or processes. fix: mount cgroups (in Docker, do not pass --cgroupns=private \
+                 without --privileged; see the README), or set REQUIRE_RESOURCE_LIMITING=false"
+            )),
+            Some(_) if !self.missing.is_empty() => Some(format!(
+                "the cgroup controller(s) {} are not available in {CGROUP_ROOT}, so gVisor cannot \
+                 enforce those limits. fix: enable them (cgroup v2: add them to \
+                 cgroup.subtree_control of the parent; v1: mount them), or set \
+                 REQUIRE_RESOURCE_LIMITING=false",
+                self.missing.join(", ")
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
+fn detect_controllers(root: &Path) -> (Option<Version>, Vec<String>) {
+    let controllers = root.join("cgroup.controllers");
+    if let Ok(text) = std::fs::read_to_string(&controllers) {
+        let have: Vec<&str> = text.split_whitespace().collect();
+        let missing = NEEDED
+            .iter()
+            .filter(|c| !have.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        return (Some(Version::V2), missing);
+    }
+    let v1: Vec<String> = NEEDED
+        .iter()
+        .filter(|c| !root.join(c).join("tasks").exists())
+        .map(|c| c.to_string())
+        .collect();
+    if v1.len() == NEEDED.len() && !root.join("unified").exists() {
+        return (None, v1);
+    }
+    (Some(Version::V1), v1)
+}
+
+/// The sandbox's cgroup path as given to runsc.
+pub fn sandbox_path(id: &str) -> PathBuf {
+    PathBuf::from(format!("/{PARENT}/{id}"))
+}
+
+/// The memory limit actually in force for a sandbox, read from its cgroup.
+pub fn memory_limit(version: Version, id: &str) -> Option<u64> {
+    let file = match version {
+        Version::V1 => format!("{CGROUP_ROOT}/memory/{PARENT}/{id}/memory.limit_in_bytes"),
+        Version::V2 => format!("{CGROUP_ROOT}/{PARENT}/{id}/memory.max"),
+    };
+    std::fs::read_to_string(file).ok()?.trim().parse().ok()
+}
+
+/// Every cgroup directory a sandbox may have left behind (one per v1 controller, or one in v2).
+pub fn sandbox_dirs(id: &str) -> Vec<PathBuf> {
+    let root = Path::new(CGROUP_ROOT);
+    let mut dirs = vec![root.join(PARENT).join(id)];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for e in entries.flatten() {
+            let d = e.path().join(PARENT).join(id);
+            if d.is_dir() {
+                dirs.push(d);
+            }
+        }
+    }
+    dirs.retain(|d| d.is_dir());
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// Ids of sandbox cgroups under nestbox's parent, in any controller.
+pub fn sandbox_ids() -> Vec<String> {
+    let root = Path::new(CGROUP_ROOT);
+    let mut parents = vec![root.join(PARENT)];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        parents.extend(entries.flatten().map(|e| e.path().join(PARENT)));
+    }
+    let mut ids: Vec<String> = parents
+        .iter()
+        .filter_map(|p| std::fs::read_dir(p).ok())
+        .flat_map(|it| it.flatten())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Remove a dead sandbox's cgroup directories (children first). Directories that still hold
+/// processes cannot be removed; those are reported.
+pub fn remove_sandbox_dirs(id: &str) -> Vec<PathBuf> {
+    let mut left = Vec::new();
+    for dir in sandbox_dirs(id) {
+        remove_tree(&dir);
+        if dir.exists() {
+            left.push(dir);
+        }
+    }
+    left
+}
+
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.path().is_dir() {
+                remove_tree(&e.path());
+            }
+        }
+    }
+    // cgroup directories are removed with rmdir even though they list files.
+    let _ = std::fs::remove_dir(dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_v2_controllers() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("cgroup.controllers"),
+            "cpuset cpu io memory\n",
+        )
+        .unwrap();
+        let (v, missing) = detect_controllers(d.path());
+        assert_eq!(v, Some(Version::V2));
+        assert_eq!(missing, vec!["pids"]);
+    }
+
+    #[test]
+    fn detects_v1_and_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let (v, missing) = detect_controllers(d.path());
+        assert_eq!(v, None);
+        assert_eq!(missing.len(), 3);
+        for c in ["memory", "cpu", "pids"] {
+            std::fs::create_dir_all(d.path().join(c)).unwrap();
+            std::fs::write(d.path().join(c).join("tasks"), "").unwrap();
+        }
+        assert_eq!(detect_controllers(d.path()), (Some(Version::V1), vec![]));
+    }
+
+    #[test]
+    fn problems_name_the_fix() {
+        let h = HostLimits {
+            root: false,
+            version: Some(Version::V1),
+            missing: vec![],
+        };
+        assert!(
+            h.problem()
+                .unwrap()
+                .contains("REQUIRE_RESOURCE_LIMITING=false")
+        );
+        let h = HostLimits {
+            root: true,
+            version: Some(Version::V2),
+            missing: vec!["pids".into()],
+        };
+        assert!(h.problem().unwrap().contains("pids"));
+        let h = HostLimits {
+            root: true,
+            version: Some(Version::V1),
+            missing: vec![],
+        };
+        assert!(h.problem().is_none());
+    }
+}

@@ -1,0 +1,243 @@
+//! `nestbox guest`: the agent inside the gVisor sandbox. It speaks the [`protocol`] on its stdio
+//! and runs one job with the inner runner. See `protocol.rs` for the contract.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use base64::Engine as _;
+use wasmtime::{Engine, Module};
+
+use super::protocol::{
+    GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob, GuestOutcome,
+};
+use crate::job::InputFile;
+use crate::plugin::{Plugin, Registry, cache};
+use crate::runner::nested::ModuleSource;
+use crate::runner::output::{OutputObserver, StreamKind};
+use crate::runner::{Execution, RunDirs, Runner, engine};
+use crate::workdir;
+
+/// Run the guest: returns the process exit code (0 when a result or failure was reported).
+pub fn main(plugin: &str) -> i32 {
+    let events = EventWriter::start();
+    let code = match serve_one(plugin, &events) {
+        Ok(()) => 0,
+        Err(message) => {
+            events.send(GuestEvent::Failed { message });
+            1
+        }
+    };
+    events.finish();
+    code
+}
+
+fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
+    let registry =
+        Arc::new(Registry::load(Path::new(GUEST_PLUGINS)).map_err(|e| format!("guest: {e}"))?);
+    let plugin = registry
+        .find(plugin_name)
+        .ok_or_else(|| format!("guest: no plugin {plugin_name:?} in {GUEST_PLUGINS}"))?
+        .clone();
+    let engine = engine::new_engine().map_err(|e| format!("guest: creating the engine: {e:#}"))?;
+    let modules = Arc::new(GuestModules {
+        engine: engine.clone(),
+        registry,
+        loaded: Mutex::default(),
+    });
+    let module = modules
+        .load(&plugin.manifest.name)
+        .map_err(|e| format!("guest: {e}"))?;
+    let runner =
+        Arc::new(Runner::new(engine, Some(modules)).map_err(|e| format!("guest: linking: {e:#}"))?);
+    events.send(GuestEvent::Ready);
+
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("guest: reading the job: {e}"))?;
+    if line.trim().is_empty() {
+        return Err("guest: no job arrived on stdin".into());
+    }
+    let job: GuestJob =
+        serde_json::from_str(&line).map_err(|e| format!("guest: the job is not valid: {e}"))?;
+
+    let dirs = RunDirs {
+        work: PathBuf::from(GUEST_WORK),
+        tmp: Path::new(GUEST_SCRATCH).join("tmp"),
+        code: Path::new(GUEST_SCRATCH).join("code"),
+    };
+    let inputs: Vec<InputFile> = job
+        .input_files
+        .iter()
+        .map(|f| InputFile {
+            name: f.name.clone(),
+            source_path: None,
+            content_base64: Some(f.content_b64.clone()),
+        })
+        .collect();
+    workdir::stage(&dirs, &plugin.manifest.entry.code_file, &job.code, &inputs)
+        .map_err(|e| format!("guest: {e}"))?;
+    let stdin = match &job.stdin_b64 {
+        Some(b64) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("guest: stdin_b64 is not base64: {e}"))?,
+        ),
+        None => None,
+    };
+
+    let runtime = crate::cli::runtime();
+    let outcome = runtime.block_on(runner.run(Execution {
+        plugin: &plugin,
+        module: &module,
+        argv: plugin.manifest.argv(),
+        extra_env: Vec::new(),
+        stdin,
+        limits: job.limits,
+        dirs: &dirs,
+        observer: Some(Arc::new(events.observer())),
+    }));
+    events.send(GuestEvent::Result {
+        outcome: GuestOutcome {
+            status: outcome.status,
+            exit_code: outcome.exit_code,
+            stdout_truncated: outcome.stdout_truncated,
+            stderr_truncated: outcome.stderr_truncated,
+            fuel_used: outcome.fuel_used,
+            peak_memory_bytes: outcome.peak_memory_bytes,
+            message: outcome.message,
+            elapsed_ms: outcome.elapsed.as_millis() as u64,
+        },
+    });
+    Ok(())
+}
+
+/// Modules bound into the sandbox by the host (which checked them), loaded on first use.
+struct GuestModules {
+    engine: Engine,
+    registry: Arc<Registry>,
+    loaded: Mutex<HashMap<String, Module>>,
+}
+
+impl GuestModules {
+    fn load(&self, name: &str) -> Result<Module, cache::CacheError> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = loaded.get(name) {
+            return Ok(m.clone());
+        }
+        let path = Path::new(GUEST_MODULES).join(format!("{name}.cwasm"));
+        let module = cache::load_file(&self.engine, &path)?;
+        loaded.insert(name.to_string(), module.clone());
+        Ok(module)
+    }
+}
+
+impl ModuleSource for GuestModules {
+    fn lookup(&self, command: &str) -> Option<(Plugin, Module)> {
+        let plugin = self.registry.find(command)?.clone();
+        let module = self.load(&plugin.manifest.name).ok()?;
+        Some((plugin, module))
+    }
+}
+
+enum Message {
+    Event(GuestEvent),
+    Output(StreamKind, Vec<u8>),
+}
+
+/// Writes events to stdout from one thread, merging output chunks that queue up, so a flood of
+/// small writes becomes a few large events and the code never waits on the host.
+struct EventWriter {
+    tx: Sender<Message>,
+    thread: JoinHandle<()>,
+}
+
+impl EventWriter {
+    fn start() -> EventWriter {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("nestbox-events".into())
+            .spawn(move || write_events(rx))
+            .expect("spawning the event writer");
+        EventWriter { tx, thread }
+    }
+
+    fn send(&self, event: GuestEvent) {
+        let _ = self.tx.send(Message::Event(event));
+    }
+
+    fn observer(&self) -> ChannelObserver {
+        ChannelObserver(Mutex::new(self.tx.clone()))
+    }
+
+    fn finish(self) {
+        drop(self.tx);
+        let _ = self.thread.join();
+    }
+}
+
+fn write_events(rx: Receiver<Message>) {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let emit = |out: &mut std::io::BufWriter<_>, event: &GuestEvent| {
+        let _ = serde_json::to_writer(&mut *out, event);
+        let _ = out.write_all(b"\n");
+    };
+    let flush_output = |out: &mut std::io::BufWriter<_>, stream: StreamKind, data: &mut Vec<u8>| {
+        if !data.is_empty() {
+            let event = GuestEvent::Output {
+                stream,
+                data_b64: base64::engine::general_purpose::STANDARD.encode(&data),
+            };
+            let _ = serde_json::to_writer(&mut *out, &event);
+            let _ = out.write_all(b"\n");
+            data.clear();
+        }
+    };
+    while let Ok(first) = rx.recv() {
+        let mut pending: Option<(StreamKind, Vec<u8>)> = None;
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Output(stream, bytes) => match &mut pending {
+                    Some((s, data)) if *s == stream && data.len() < 256 * 1024 => {
+                        data.extend_from_slice(&bytes)
+                    }
+                    _ => {
+                        if let Some((s, mut data)) = pending.take() {
+                            flush_output(&mut out, s, &mut data);
+                        }
+                        pending = Some((stream, bytes));
+                    }
+                },
+                Message::Event(event) => {
+                    if let Some((s, mut data)) = pending.take() {
+                        flush_output(&mut out, s, &mut data);
+                    }
+                    emit(&mut out, &event);
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if let Some((s, mut data)) = pending.take() {
+            flush_output(&mut out, s, &mut data);
+        }
+        let _ = out.flush();
+    }
+    let _ = out.flush();
+}
+
+/// Sends the code's output to the event writer.
+struct ChannelObserver(Mutex<Sender<Message>>);
+
+impl OutputObserver for ChannelObserver {
+    fn output(&self, stream: StreamKind, bytes: &[u8]) {
+        let tx = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = tx.send(Message::Output(stream, bytes.to_vec()));
+    }
+}
