@@ -21,6 +21,7 @@ use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;
 use crate::sandbox::{Gvisor, SandboxJob};
 use crate::settings::LoadedSettings;
+use crate::storage::{Quotas, Storage};
 use crate::workdir;
 
 /// How the code is isolated.
@@ -163,7 +164,8 @@ impl Nestbox {
             version: plugin.manifest.version.clone(),
             sha256: ready.artifact_sha256.clone(),
         };
-        let mut result = match opts.isolation {
+        let keep_for = checked.keep_files_for_user.clone();
+        let (mut result, dir) = match opts.isolation {
             Isolation::WasmtimeOnly => {
                 notices.push(
                     "UNSAFE: --no-gvisor ran the code with Wasmtime only, without the gVisor \
@@ -178,9 +180,56 @@ impl Nestbox {
                     .await
             }
         };
+        if let (Some(user), Some(dir)) = (keep_for, &dir) {
+            self.keep_files(&user, id, &dir.work, &mut result);
+        }
+        drop(dir);
         result.plugin = Some(plugin_info);
         result.notices.splice(0..0, notices);
         result
+    }
+
+    /// Keep the run's files in the user's storage; a failure becomes STORAGE_ERROR (or, when the
+    /// run already failed for another reason, a notice), and the output is kept either way.
+    fn keep_files(&self, user: &str, id: &str, work: &std::path::Path, result: &mut RunResult) {
+        let s = &self.settings.settings;
+        let storage = Storage::new(
+            s.web_accessible_directory_path.as_deref(),
+            &s.web_accessible_directory_url,
+            Quotas {
+                files_per_execution: s.max_files_per_execution,
+                files_per_user: s.max_files_per_user,
+                bytes_per_user: s.max_megabytes_per_user * 1024 * 1024,
+            },
+        );
+        match storage.and_then(|st| st.keep(user, id, work, &result.files)) {
+            Ok(kept) => {
+                if kept.evicted > 0 {
+                    result.notices.push(format!(
+                        "removed this user's {} oldest execution(s) from storage to stay within the quota",
+                        kept.evicted
+                    ));
+                }
+                if !kept.skipped.is_empty() {
+                    result.notices.push(format!(
+                        "not kept (not regular files or unsafe names): {}",
+                        kept.skipped.join(", ")
+                    ));
+                }
+                result.files = kept.files;
+            }
+            Err(e) => {
+                if matches!(result.status, Status::Ok | Status::Error) {
+                    result.message = format!(
+                        "{} ({}), but its files could not be kept: {e}",
+                        result.message, result.status
+                    );
+                    result.status = Status::StorageError;
+                } else {
+                    result.notices.push(format!("files not kept: {e}"));
+                }
+            }
+        }
     }
 
     /// The production path: a fresh gVisor sandbox running `nestbox guest`.
@@ -194,15 +243,15 @@ impl Nestbox {
         limits: Limits,
         opts: &RunOptions,
         notices: &mut Vec<String>,
-    ) -> RunResult {
+    ) -> (RunResult, Option<RunDir>) {
         let (gvisor, setup_notices) = match self.gvisor() {
             Ok(g) => g,
-            Err(e) => return RunResult::not_run(Status::SandboxError, e),
+            Err(e) => return (RunResult::not_run(Status::SandboxError, e), None),
         };
         notices.extend(setup_notices);
         let input_files = match guest_files(&checked.input_files) {
             Ok(f) => f,
-            Err(e) => return RunResult::not_run(Status::InvalidInput, e),
+            Err(e) => return (RunResult::not_run(Status::InvalidInput, e), None),
         };
         // The job's plugin, plus every other prepared plugin it may call by name.
         let mut modules = vec![(plugin.clone(), ready.cwasm_path.clone())];
@@ -234,10 +283,8 @@ impl Nestbox {
         let run = match tokio::task::spawn_blocking(move || g.run(job)).await {
             Ok(r) => r,
             Err(e) => {
-                return RunResult::not_run(
-                    Status::SandboxError,
-                    format!("the sandbox supervisor failed: {e}"),
-                );
+                let message = format!("the sandbox supervisor failed: {e}");
+                return (RunResult::not_run(Status::SandboxError, message), None);
             }
         };
         let mut result = result_from_outcome(run.outcome, limits, gvisor.enforce);
@@ -249,7 +296,7 @@ impl Nestbox {
             network: "none".into(),
             pooled: false,
         });
-        result
+        (result, run.dir)
     }
 
     /// The Wasmtime-only path: the runner in this process, per-run dirs under the state dir.
@@ -261,11 +308,16 @@ impl Nestbox {
         checked: CheckedJob,
         limits: Limits,
         opts: &RunOptions,
-    ) -> RunResult {
+    ) -> (RunResult, Option<RunDir>) {
         let runs = self.settings.settings.state_dir.join("runs");
         let root = match RunDir::create(&runs, id, None) {
             Ok(r) => r,
-            Err(e) => return RunResult::not_run(Status::SandboxError, e.to_string()),
+            Err(e) => {
+                return (
+                    RunResult::not_run(Status::SandboxError, e.to_string()),
+                    None,
+                );
+            }
         };
         let dirs = RunDirs {
             work: root.work.clone(),
@@ -279,11 +331,21 @@ impl Nestbox {
             &checked.input_files,
         ) {
             Ok(i) => i,
-            Err(e) => return RunResult::not_run(Status::InvalidInput, e.to_string()),
+            Err(e) => {
+                return (
+                    RunResult::not_run(Status::InvalidInput, e.to_string()),
+                    None,
+                );
+            }
         };
         let module = match cache::load(&self.runner.engine, ready) {
             Ok(m) => m,
-            Err(e) => return RunResult::not_run(Status::SandboxError, e.to_string()),
+            Err(e) => {
+                return (
+                    RunResult::not_run(Status::SandboxError, e.to_string()),
+                    None,
+                );
+            }
         };
         let outcome = self
             .runner
@@ -308,7 +370,7 @@ impl Nestbox {
             network: "none".into(),
             pooled: false,
         });
-        result
+        (result, Some(root))
     }
 }
 

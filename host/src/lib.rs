@@ -11,4 +11,5 @@ pub mod result;
 pub mod runner;
 pub mod sandbox;
 pub mod settings;
+pub mod storage;
 pub mod workdir;

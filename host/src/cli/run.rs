@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Memory limit in MiB (may only be lower than the operator's).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     max_ram_mb: Option<String>,
+    /// Keep the files the code leaves in /work in this user's storage (under
+    /// WEB_ACCESSIBLE_DIRECTORY_PATH, with per-user quotas); each kept file gets a URL.
+    #[arg(long, value_name = "USER_ID")]
+    keep_files_for: Option<String>,
     /// Print the result as one JSON object (the contract in the README) instead of the output.
     #[arg(long)]
     json: bool,
@@ -181,7 +185,7 @@ fn job_from_args(args: &RunArgs) -> Result<Job, InvalidInput> {
             .map(|v| job::parse_limit(v, "--max-ram-mb", "MiB"))
             .transpose()?,
         input_files,
-        keep_files_for_user: None,
+        keep_files_for_user: args.keep_files_for.clone(),
     })
 }
 

@@ -79,6 +79,8 @@ pub struct SandboxJob {
 pub struct SandboxRun {
     pub outcome: Outcome,
     pub files: Vec<FileEntry>,
+    /// The run's directories, still on disk (the files are in `dir.work`) until this is dropped.
+    pub dir: Option<RunDir>,
 }
 
 impl Gvisor {
@@ -161,8 +163,11 @@ impl Gvisor {
         outcome.elapsed = started.elapsed();
         let files = workdir::list_files(&dir.work, &Default::default());
         drop(live);
-        drop(dir);
-        SandboxRun { outcome, files }
+        SandboxRun {
+            outcome,
+            files,
+            dir: Some(dir),
+        }
     }
 
     fn bundle_config(&self, job: &SandboxJob, dir: &RunDir, limits: &Limits) -> BundleConfig {
@@ -513,5 +518,6 @@ fn failed(status: Status, message: String, started: Instant) -> SandboxRun {
     SandboxRun {
         outcome,
         files: Vec::new(),
+        dir: None,
     }
 }
