@@ -2,6 +2,7 @@
 """Run the bash conformance corpus through nestbox and compare with real bash.
 
     tests/bash-conformance/run.py [NESTBOX] [--threshold PCT] [--jobs N] [--only SUBSTR ...]
+                                  [--nestbox-arg=ARG ...]
 
 NESTBOX is the nestbox binary (default: $NESTBOX, else target/release/nestbox). Every
 cases/NNN-name.sh runs as `NESTBOX run --lang bash --file CASE --json`; the result's stdout,
@@ -33,8 +34,8 @@ def default_nestbox() -> str:
     return "nestbox"
 
 
-def run_case(nestbox: str, case: Path, timeout: float) -> dict:
-    cmd = [nestbox, "run", "--lang", "bash", "--file", str(case), "--json"]
+def run_case(nestbox: str, case: Path, timeout: float, extra: list[str]) -> dict:
+    cmd = [nestbox, "run", "--lang", "bash", "--file", str(case), "--json", *extra]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -54,13 +55,13 @@ def diff(label: str, expected: str, actual: str) -> str:
     return out
 
 
-def check(nestbox: str, case: Path, timeout: float) -> tuple[str, list[str]]:
+def check(nestbox: str, case: Path, timeout: float, extra: list[str]) -> tuple[str, list[str]]:
     name = case.stem
     exp = HERE / "expected"
     want_out = (exp / f"{name}.stdout").read_text(encoding="utf-8", errors="replace")
     want_err = (exp / f"{name}.stderr").read_text(encoding="utf-8", errors="replace")
     want_status = int((exp / f"{name}.status").read_text().strip())
-    result = run_case(nestbox, case, timeout)
+    result = run_case(nestbox, case, timeout, extra)
     if "error" in result:
         return name, [result["error"]]
     problems = []
@@ -82,6 +83,8 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
     p.add_argument("--only", action="append", default=[], help="run cases whose name contains this")
+    p.add_argument("--nestbox-arg", action="append", default=[], dest="extra",
+                   help="extra argument for 'nestbox run' (e.g. --nestbox-arg=--no-gvisor)")
     args = p.parse_args()
 
     cases = sorted((HERE / "cases").glob("*.sh"))
@@ -94,7 +97,7 @@ def main() -> int:
 
     failed = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for name, problems in pool.map(lambda c: check(args.nestbox, c, args.timeout), cases):
+        for name, problems in pool.map(lambda c: check(args.nestbox, c, args.timeout, args.extra), cases):
             if problems:
                 failed.append(name)
                 print(f"FAIL {name}")
