@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -200,8 +201,16 @@ def _effective_values(valves: BaseModel) -> dict[str, str]:
     return values
 
 
+def _inside_open_webui() -> bool:
+    """Open WebUI's modules are only used when it is the running program (importing them
+    elsewhere starts a whole server configuration)."""
+    return "open_webui.main" in sys.modules or "open_webui.config" in sys.modules
+
+
 def _default_storage_path() -> str:
     try:
+        if not _inside_open_webui():
+            raise ImportError("not inside Open WebUI")
         from open_webui.config import CACHE_DIR
 
         return os.path.join(str(CACHE_DIR), "functions", "run_code")
@@ -392,6 +401,8 @@ async def _resolve_attachments(
             wanted.append((fid, item.get("name")))
     if not wanted:
         return [], []
+    if not _inside_open_webui():
+        return [], ["attached files are only available inside Open WebUI"]
     try:
         from open_webui.models.files import Files
         from open_webui.storage.provider import Storage
@@ -715,7 +726,7 @@ def _file_markdown(entry: dict, settings: _Settings | None) -> str:
         return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
     text = _inline_text(entry, settings) if settings else None
     if text is not None:
-        return f"- 📄 {link}:\n\n{_fence(text)}"
+        return f"- 📄 {link}:\n\n{_fence(text, 'text')}"
     return f"- 💾 {link} ({_size(size)})"
 
 
@@ -768,10 +779,10 @@ def _output_markdown(outcome: _Outcome, headline: str) -> str:
     result, parts = outcome.result, [f"**{_md_text(headline)}**"]
     if result["stdout"]:
         cut = " (truncated)" if result["stdout_truncated"] else ""
-        parts.append(f"Output{cut}:\n{_fence(result['stdout'])}")
+        parts.append(f"Output{cut}:\n{_fence(result['stdout'], 'text')}")
     if result["stderr"]:
         cut = " (truncated)" if result["stderr_truncated"] else ""
-        parts.append(f"Errors{cut}:\n{_fence(result['stderr'])}")
+        parts.append(f"Errors{cut}:\n{_fence(result['stderr'], 'text')}")
     if not result["stdout"] and not result["stderr"] and result["status"] == "OK":
         parts.append("(no output)")
     if outcome.settings and outcome.settings.debug and result["notices"]:

@@ -1,0 +1,969 @@
+"""
+title: Run code (nestbox)
+author: nestbox
+description: Adds a "Run code" button under replies: runs the reply's Python or bash block in a sandbox with two walls (a fresh gVisor sandbox outside, WebAssembly inside) and appends the output and files.
+version: 0.1.0
+license: Apache-2.0
+required_open_webui_version: 0.12.0
+"""
+
+# Install: Admin Panel > Functions > "+" and paste this file (or POST it to
+# /api/v1/functions/create), then enable it and make it global (see open-webui/README.md).
+# It needs the `nestbox` program and gVisor (runsc) on the Open WebUI server; `nestbox doctor`
+# checks the setup.
+
+import asyncio
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# ---- nestbox shared: begin ----
+# This section is identical in tools/run_code.py and functions/run_code.py (a test checks):
+# Open WebUI loads each file alone, so they cannot import from each other.
+
+_log = logging.getLogger("nestbox.open_webui")
+
+_ENV_PREFIX = "CODE_EVAL_VALVE_OVERRIDE_"
+_FALLBACK_BINARY = "/usr/local/bin/nestbox"
+_STATUSES = (
+    "OK",
+    "ERROR",
+    "TIMEOUT",
+    "MEMORY_LIMIT",
+    "OUTPUT_LIMIT",
+    "INVALID_INPUT",
+    "SANDBOX_ERROR",
+    "STORAGE_ERROR",
+)
+# Valves that nestbox itself reads from CODE_EVAL_VALVE_OVERRIDE_<NAME>.
+_NESTBOX_SETTINGS = (
+    "NETWORKING_ALLOWED",
+    "MAX_RUNTIME_SECONDS",
+    "MAX_RAM_MEGABYTES",
+    "REQUIRE_RESOURCE_LIMITING",
+    "AUTO_INSTALL",
+    "CHECK_FOR_UPDATES",
+    "DEBUG",
+    "MAX_FILES_PER_EXECUTION",
+    "MAX_FILES_PER_USER",
+    "MAX_MEGABYTES_PER_USER",
+    "WEB_ACCESSIBLE_DIRECTORY_PATH",
+    "WEB_ACCESSIBLE_DIRECTORY_URL",
+)
+# The only variables of the Open WebUI process that nestbox inherits (plus NESTBOX_*):
+# secrets such as WEBUI_SECRET_KEY or API keys never reach it.
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "RUST_BACKTRACE")
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+_BUILTIN_PLUGINS = (
+    {"name": "python", "aliases": ["python", "python3", "py"], "description": "Python 3.12"},
+    {"name": "bash", "aliases": ["bash", "sh", "shell"], "description": "bash"},
+)
+_INLINE_MAX_LINES = 128
+_INLINE_MAX_BYTES = 65535
+_MODEL_OUTPUT_CHARS = 32000
+_CHILD_GRACE_SECONDS = 90
+_PROGRESS_EVERY_SECONDS = 5.0
+_HOST_PATH = re.compile(r"(?<![\w.:/~-])/(?!(?:work|code)(?:/|\b))[\w.@+-]+(?:/[\w.@+-]*)*")
+
+_Emitter = Callable[[dict], Awaitable[Any]] | None
+
+
+class _Valves(BaseModel):
+    NESTBOX_BINARY: str = Field(
+        default="",
+        description="Path of the nestbox program; empty: `nestbox` on PATH, else /usr/local/bin/nestbox.",
+    )
+    NESTBOX_SERVER: str = Field(
+        default="",
+        description="A running `nestbox serve` (socket path or http://127.0.0.1:PORT) for warm "
+        "sandboxes; empty: a cold sandbox per run.",
+    )
+    NETWORKING_ALLOWED: bool = Field(
+        default=False,
+        description="Network for the code. nestbox refuses true: it has no safe egress yet.",
+    )
+    MAX_RUNTIME_SECONDS: int = Field(default=30, ge=1, description="Wall-clock limit per run.")
+    MAX_RAM_MEGABYTES: int = Field(default=128, ge=1, description="Memory limit per run (MiB).")
+    REQUIRE_RESOURCE_LIMITING: bool = Field(
+        default=True, description="Refuse to run when the limits cannot be enforced."
+    )
+    AUTO_INSTALL: bool = Field(
+        default=False,
+        description="Kept for compatibility; nestbox never downloads at run time: install runsc "
+        "ahead of time.",
+    )
+    CHECK_FOR_UPDATES: bool = Field(
+        default=False, description="Kept for compatibility; nestbox does not phone home."
+    )
+    DEBUG: bool = Field(
+        default=False,
+        description="More detail in the server log and in status messages (never host paths or "
+        "environment).",
+    )
+    MAX_FILES_PER_EXECUTION: int = Field(default=32, ge=0, description="Files kept from one run.")
+    MAX_FILES_PER_USER: int = Field(
+        default=4096, ge=0, description="Files kept per user; the user's oldest go first."
+    )
+    MAX_MEGABYTES_PER_USER: int = Field(
+        default=256, ge=0, description="Storage per user (MiB); the user's oldest go first."
+    )
+    WEB_ACCESSIBLE_DIRECTORY_PATH: str = Field(
+        default="",
+        description="Where kept files are stored; empty: Open WebUI's cache directory + "
+        "/functions/run_code (served at /cache/functions/run_code).",
+    )
+    WEB_ACCESSIBLE_DIRECTORY_URL: str = Field(
+        default="/cache/functions/run_code",
+        description="URL of WEB_ACCESSIBLE_DIRECTORY_PATH.",
+    )
+
+
+class _UserValves(BaseModel):
+    MAX_RUNTIME_SECONDS: int = Field(
+        default=0,
+        ge=0,
+        description="Your own, lower time limit in seconds (0: the administrator's limit).",
+    )
+    MAX_RAM_MEGABYTES: int = Field(
+        default=0,
+        ge=0,
+        description="Your own, lower memory limit in MiB (0: the administrator's limit).",
+    )
+
+
+class _SettingsError(Exception):
+    """A valve or CODE_EVAL_VALVE_OVERRIDE_* value that cannot be used."""
+
+
+@dataclass
+class _Settings:
+    binary: str
+    server: str
+    debug: bool
+    storage_path: str
+    storage_url: str
+    env: dict[str, str]
+
+
+@dataclass
+class _Job:
+    valves: BaseModel
+    user: dict | None
+    language: str
+    code: str
+    attachments: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    result: dict
+    settings: _Settings | None
+    language: str
+    code: str
+    inputs: list[str] = field(default_factory=list)
+
+
+def _valve_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _parse_bool(text: str, name: str) -> bool:
+    if text.strip().lower() in _TRUE:
+        return True
+    if text.strip().lower() in _FALSE:
+        return False
+    raise _SettingsError(f'{_ENV_PREFIX}{name}="{text}" is not valid: expected true or false')
+
+
+def _effective_values(valves: BaseModel) -> dict[str, str]:
+    """Valve values as text; a CODE_EVAL_VALVE_OVERRIDE_<NAME> variable wins, read on each call."""
+    values = {}
+    for name, value in valves.model_dump().items():
+        override = os.environ.get(_ENV_PREFIX + name)
+        values[name] = override if override is not None else _valve_text(value)
+    return values
+
+
+def _inside_open_webui() -> bool:
+    """Open WebUI's modules are only used when it is the running program (importing them
+    elsewhere starts a whole server configuration)."""
+    return "open_webui.main" in sys.modules or "open_webui.config" in sys.modules
+
+
+def _default_storage_path() -> str:
+    try:
+        if not _inside_open_webui():
+            raise ImportError("not inside Open WebUI")
+        from open_webui.config import CACHE_DIR
+
+        return os.path.join(str(CACHE_DIR), "functions", "run_code")
+    except Exception:  # noqa: BLE001 - outside Open WebUI: fall back to $DATA_DIR
+        data_dir = os.environ.get("DATA_DIR", "")
+        return os.path.join(data_dir, "cache", "functions", "run_code") if data_dir else ""
+
+
+def _find_binary(configured: str) -> str:
+    if configured:
+        return configured if "/" in configured else shutil.which(configured) or configured
+    return shutil.which("nestbox") or _FALLBACK_BINARY
+
+
+def _binary_of(valves: BaseModel) -> str:
+    return _find_binary(_effective_values(valves)["NESTBOX_BINARY"].strip())
+
+
+def _settings(valves: BaseModel) -> _Settings:
+    values = _effective_values(valves)
+    storage_path = values["WEB_ACCESSIBLE_DIRECTORY_PATH"] or _default_storage_path()
+    env = {k: v for k, v in os.environ.items() if k in _INHERITED_ENV or k.startswith("NESTBOX_")}
+    for name in _NESTBOX_SETTINGS:
+        env[_ENV_PREFIX + name] = values[name]
+    env[_ENV_PREFIX + "WEB_ACCESSIBLE_DIRECTORY_PATH"] = storage_path
+    if not storage_path:
+        del env[_ENV_PREFIX + "WEB_ACCESSIBLE_DIRECTORY_PATH"]
+    return _Settings(
+        binary=_binary_of(valves),
+        server=values["NESTBOX_SERVER"].strip(),
+        debug=_parse_bool(values["DEBUG"], "DEBUG"),
+        storage_path=storage_path,
+        storage_url=values["WEB_ACCESSIBLE_DIRECTORY_URL"].rstrip("/"),
+        env=env,
+    )
+
+
+def _redact(text: str) -> str:
+    """Hide host paths (anything absolute outside the sandbox's /work and /code)."""
+    return _HOST_PATH.sub("[host path]", text or "")
+
+
+def _made_result(status: str, message: str) -> dict:
+    """A result in nestbox's JSON shape, for failures that happen before nestbox answers."""
+    return _normalized({"status": status, "message": message})
+
+
+def _normalized(result: dict) -> dict:
+    defaults = {
+        "status": "SANDBOX_ERROR",
+        "exit_code": None,
+        "stdout": "",
+        "stderr": "",
+        "stdout_truncated": False,
+        "stderr_truncated": False,
+        "duration_ms": 0,
+        "files": [],
+        "plugin": None,
+        "message": "",
+        "notices": [],
+        "execution_id": "",
+    }
+    out = {**defaults, **{k: v for k, v in result.items() if v is not None or k == "exit_code"}}
+    if out["status"] not in _STATUSES:
+        out["status"] = "SANDBOX_ERROR"
+    out["files"] = [f for f in out["files"] if isinstance(f, dict) and "path" in f]
+    return out
+
+
+def _plugins_from_json(text: str) -> list[dict]:
+    plugins = json.loads(text)
+    return [
+        {
+            "name": str(p["name"]),
+            "aliases": [str(a) for a in p.get("aliases") or [p["name"]]],
+            "description": str(p.get("description") or p["name"]),
+        }
+        for p in plugins
+    ]
+
+
+_plugin_cache: dict[str, list[dict]] = {}
+
+
+def _installed_plugins(binary: str) -> list[dict]:
+    """The installed plugins (`nestbox plugins list --json`), read once per binary."""
+    if binary not in _plugin_cache:
+        try:
+            done = subprocess.run(
+                [binary, "plugins", "list", "--json"],
+                capture_output=True,
+                timeout=20,
+                env={
+                    k: v
+                    for k, v in os.environ.items()
+                    if k in _INHERITED_ENV or k.startswith("NESTBOX_")
+                },
+                check=True,
+            )
+            _plugin_cache[binary] = _plugins_from_json(done.stdout.decode())
+        except Exception as e:  # noqa: BLE001 - any failure falls back to the built-in list
+            _log.warning("nestbox: could not list plugins (%s); assuming python and bash", e)
+            return [dict(p) for p in _BUILTIN_PLUGINS]
+    return _plugin_cache[binary]
+
+
+def _alias_map(plugins: list[dict]) -> dict[str, str]:
+    return {alias.lower(): p["name"] for p in plugins for alias in [p["name"], *p["aliases"]]}
+
+
+def _plugin_summary(plugins: list[dict]) -> str:
+    return "; ".join(
+        f"{p['name']} ({', '.join(p['aliases'])}): {p['description']}" for p in plugins
+    )
+
+
+_feature_cache: dict[str, set[str]] = {}
+
+
+async def _features(settings: _Settings) -> set[str]:
+    """The optional `nestbox run` flags this binary has (read once from its --help)."""
+    if settings.binary not in _feature_cache:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                settings.binary,
+                "run",
+                "--help",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=settings.env,
+            )
+            out, _ = await asyncio.wait_for(proc.communicate(), 20)
+        except (OSError, TimeoutError):
+            return set()  # running it will say what is wrong
+        _feature_cache[settings.binary] = set(re.findall(r"--[a-z][a-z-]+", out.decode()))
+    return _feature_cache[settings.binary]
+
+
+def _strip_fences(code: str) -> str:
+    """Remove a ``` fence (with or without a language tag) that the model wrapped around the code."""
+    text = code.strip()
+    fenced = re.fullmatch(r"(`{3,}|~{3,})[^\n`]*\n(.*?)\n?\1\s*", text, re.DOTALL)
+    if fenced:
+        return fenced.group(2)
+    if text.count("\n") == 0 and len(text) > 1 and text.startswith("`") and text.endswith("`"):
+        return text.strip("`").strip()
+    return code
+
+
+def _safe_name(name: str, taken: set[str]) -> str:
+    base = os.path.basename(name.replace("\\", "/")) or "file"
+    base = "".join(c if c.isprintable() and c not in "/\0" else "_" for c in base).lstrip(".")
+    base = (base or "file")[:120]
+    stem, ext = os.path.splitext(base)
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{stem} ({n}){ext}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _stage_inputs(attachments: list[tuple[str, str]], directory: str) -> list[str]:
+    """Copy each attachment under its own (sanitised) name, so the code sees data.csv, not a
+    storage name; nestbox copies these into /work read-only."""
+    paths, taken = [], set()
+    for name, source in attachments:
+        target = os.path.join(directory, _safe_name(name, taken))
+        shutil.copyfile(source, target, follow_symlinks=False)
+        paths.append(target)
+    return paths
+
+
+async def _resolve_attachments(
+    items: list, user: dict | None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Chat files (`__files__` items) the user may read, as (name, path on this server).
+
+    Only the file id is taken from the request; the path comes from Open WebUI's own database,
+    and the user must own the file (or be an admin, or have been granted read access)."""
+    wanted = []
+    for item in items or []:
+        if not isinstance(item, dict) or item.get("type", "file") not in ("file", "image"):
+            continue
+        fid = item.get("id") or (item.get("file") or {}).get("id") or item.get("url") or ""
+        usable = isinstance(fid, str) and fid and not fid.startswith(("http", "data:", "/"))
+        if usable and fid not in [w for w, _ in wanted]:
+            wanted.append((fid, item.get("name")))
+    if not wanted:
+        return [], []
+    if not _inside_open_webui():
+        return [], ["attached files are only available inside Open WebUI"]
+    try:
+        from open_webui.models.files import Files
+        from open_webui.storage.provider import Storage
+    except Exception:  # noqa: BLE001 - not running inside Open WebUI
+        return [], ["attached files are only available inside Open WebUI"]
+    found, notes = [], []
+    for fid, name in wanted:
+        record = await Files.get_file_by_id(fid)
+        if record is None or not record.path or not await _may_read(record, user or {}):
+            notes.append(f"attached file {name or fid} is not available to this user")
+            continue
+        path = await asyncio.to_thread(Storage.get_file, record.path)
+        found.append((name or record.filename, path))
+    return found, notes
+
+
+async def _may_read(record: Any, user: dict) -> bool:
+    if user.get("id") and (record.user_id == user.get("id") or user.get("role") == "admin"):
+        return True
+    try:
+        from open_webui.models.users import UserModel
+        from open_webui.utils.access_control.files import has_access_to_file
+
+        return bool(await has_access_to_file(record.id, "read", UserModel(**user)))
+    except Exception:  # noqa: BLE001 - deny when the check itself fails
+        return False
+
+
+def _user_valve(user: dict | None, name: str) -> int:
+    valves = (user or {}).get("valves")
+    value = getattr(valves, name, None) if not isinstance(valves, dict) else valves.get(name)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+async def _argv(job: _Job, settings: _Settings) -> tuple[list[str], list[str]]:
+    """The `nestbox run` command line, and notices about what this nestbox cannot do."""
+    argv, notes = [settings.binary, "run", "--json", "--lang", job.language], []
+    flags = await _features(settings)
+    if runtime := _user_valve(job.user, "MAX_RUNTIME_SECONDS"):
+        argv += ["--max-runtime-seconds", str(runtime)]
+    if ram := _user_valve(job.user, "MAX_RAM_MEGABYTES"):
+        argv += ["--max-ram-mb", str(ram)]
+    if settings.server:
+        if "--server" not in flags:
+            raise _SettingsError(
+                "NESTBOX_SERVER is set, but this nestbox has no --server: upgrade nestbox or "
+                "clear NESTBOX_SERVER"
+            )
+        argv += ["--server", settings.server]
+    user_id = str((job.user or {}).get("id") or "")
+    if user_id and "--keep-files-for" in flags:
+        argv += ["--keep-files-for", user_id]
+    elif user_id:
+        notes.append("files are listed but not kept: this nestbox has no --keep-files-for")
+    return argv, notes
+
+
+async def _kill(proc: asyncio.subprocess.Process) -> None:
+    """Stop nestbox and everything it started (its own process group), gently first."""
+    for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        if proc.returncode is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(proc.wait(), wait)
+        except TimeoutError:
+            continue
+
+
+async def _spawn(argv: list[str], env: dict[str, str], code: str, deadline: float) -> dict:
+    """Run nestbox without blocking the event loop; always returns a result dict."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        _log.error("nestbox: binary not found: %s", argv[0])
+        return _made_result(
+            "SANDBOX_ERROR",
+            "the nestbox program was not found. fix: install it (see nestbox's open-webui/README.md) "
+            "or set the NESTBOX_BINARY valve to its path, then run `nestbox doctor`",
+        )
+    except PermissionError:
+        _log.error("nestbox: binary not executable: %s", argv[0])
+        return _made_result(
+            "SANDBOX_ERROR",
+            "the nestbox program cannot be executed (permissions). fix: `chmod 755` it or set "
+            "NESTBOX_BINARY, then run `nestbox doctor`",
+        )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(code.encode()), deadline)
+    except TimeoutError:
+        _log.error("nestbox: no answer after %.0f s; killed", deadline)
+        return _made_result(
+            "SANDBOX_ERROR",
+            f"nestbox did not answer within {deadline:.0f} s and was stopped. fix: run "
+            "`nestbox doctor` on the server",
+        )
+    finally:
+        await _kill(proc)
+    return _parsed(out, err, proc.returncode)
+
+
+def _parsed(out: bytes, err: bytes, returncode: int | None) -> dict:
+    if err.strip():
+        _log.info("nestbox stderr: %s", err.decode(errors="replace").strip()[-4000:])
+    try:
+        result = json.loads(out.decode())
+        if isinstance(result, dict) and result.get("status") in _STATUSES:
+            return _normalized(result)
+    except ValueError:
+        pass
+    _log.error("nestbox exited with %s without a JSON result: %r", returncode, out[:2000])
+    return _made_result(
+        "SANDBOX_ERROR",
+        f"nestbox exited with status {returncode} without its JSON result (it may have crashed "
+        "or be a different version). fix: run `nestbox doctor` on the server; details are in the "
+        "server log",
+    )
+
+
+async def _progress(emitter: _Emitter, label: str) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(_PROGRESS_EVERY_SECONDS)
+        elapsed = time.monotonic() - started
+        await _status(emitter, f"Running {label}… {elapsed:.0f} s", done=False)
+
+
+async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
+    """Run one job through nestbox; every failure comes back as a result, never an exception."""
+    try:
+        settings = _settings(job.valves)
+        argv, notes = await _argv(job, settings)
+    except _SettingsError as e:
+        return _Outcome(_made_result("INVALID_INPUT", str(e)), None, job.language, job.code)
+    runtime = _effective_values(job.valves)["MAX_RUNTIME_SECONDS"].strip()
+    deadline = (int(runtime) if runtime.isdigit() else 30) + _CHILD_GRACE_SECONDS
+    ticker = asyncio.create_task(_progress(emitter, label))
+    staging = await asyncio.to_thread(tempfile.mkdtemp, prefix="nestbox-inputs-")
+    try:
+        inputs = await asyncio.to_thread(_stage_inputs, job.attachments, staging)
+        for path in inputs:
+            argv += ["--input-file", path]
+        if settings.debug:
+            _log.info("nestbox: running %s", argv)
+        result = await _spawn(argv, settings.env, job.code, deadline)
+    finally:
+        ticker.cancel()
+        await asyncio.to_thread(shutil.rmtree, staging, True)
+    result["notices"] = [*notes, *result["notices"]]
+    names = [os.path.basename(p) for p in inputs]
+    return _Outcome(result, settings, job.language, job.code, names)
+
+
+async def _emit(emitter: _Emitter, kind: str, data: dict) -> None:
+    if emitter is None:
+        return
+    try:
+        await emitter({"type": kind, "data": data})
+    except Exception as e:  # noqa: BLE001 - a broken event stream must not lose the result
+        _log.warning("nestbox: event emitter failed: %s", e)
+
+
+async def _status(emitter: _Emitter, text: str, done: bool) -> None:
+    await _emit(emitter, "status", {"description": text, "done": done, "hidden": False})
+
+
+def _title(language: str) -> str:
+    return {"python": "Python", "bash": "Bash"}.get(language, language.capitalize())
+
+
+def _seconds(result: dict) -> str:
+    return f"{(result.get('duration_ms') or 0) / 1000:.1f} s"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _syntax_error(result: dict, language: str) -> str:
+    """'line N: what is wrong' when the code did not parse, else ''."""
+    stderr = result.get("stderr") or ""
+    if language == "python":
+        kind = re.search(r"^(SyntaxError|IndentationError|TabError): (.*)$", stderr, re.MULTILINE)
+        where = re.search(r'^  File "/code/[^"]*", line (\d+)', stderr, re.MULTILINE)
+        if kind and not stderr.lstrip().startswith("Traceback"):
+            line = f"line {where.group(1)}: " if where else ""
+            return f"{line}{kind.group(2)}"
+    elif result.get("exit_code") == 2:
+        bad = re.search(r"line (\d+): (syntax error.*|unexpected EOF.*)$", stderr, re.MULTILINE)
+        if bad:
+            return f"line {bad.group(1)}: {bad.group(2)}"
+    return ""
+
+
+def _headline(result: dict, language: str) -> str:
+    """One plain sentence for the user: what happened and, for failures, what to do."""
+    status, title = result["status"], _title(language)
+    message = _redact(result.get("message") or "").rstrip(".")
+    if status == "OK":
+        return f"{title} code ran successfully in {_seconds(result)}"
+    if status == "ERROR":
+        syntax = _syntax_error(result, language)
+        if syntax:
+            return f"{title} syntax error on {syntax}"
+        last = _last_line(result.get("stderr"))
+        tail = f": {last}" if last else ""
+        return f"{title} code failed with exit status {result.get('exit_code')}{tail}"
+    if status == "TIMEOUT":
+        return f"Timed out: {message or 'the code ran too long'} (output so far is kept)"
+    if status == "MEMORY_LIMIT":
+        return f"Out of memory: {message or 'the code used more than its memory limit'}"
+    if status == "OUTPUT_LIMIT":
+        return f"Too much output: {message or 'the code printed more than the limit'} (the first part is kept)"
+    if status == "INVALID_INPUT":
+        return f"Could not run the code: {message}"
+    if status == "STORAGE_ERROR":
+        return f"The code ran, but its files could not be kept: {message}"
+    doctor = "" if "nestbox doctor" in message else " Then run `nestbox doctor` on the server."
+    return f"The code sandbox is not working: {message}.{doctor}"
+
+
+def _debug_suffix(result: dict) -> str:
+    plugin = result.get("plugin") or {}
+    sandbox = result.get("sandbox") or {}
+    parts = [
+        f"{plugin.get('name', '?')} {plugin.get('version', '?')}",
+        _seconds(result),
+        f"fuel {result.get('fuel_used', 0)}",
+        f"{sandbox.get('outer', '?')}/{sandbox.get('platform', '?')}",
+        f"id {result.get('execution_id') or '-'}",
+    ]
+    return " [" + "; ".join(parts) + "]"
+
+
+async def _final_status(emitter: _Emitter, outcome: _Outcome) -> str:
+    text = _headline(outcome.result, outcome.language)
+    debug = outcome.settings.debug if outcome.settings else False
+    await _status(emitter, text + (_debug_suffix(outcome.result) if debug else ""), done=True)
+    _log.info("nestbox: %s: %s", outcome.result["status"], text)
+    return text
+
+
+def _fence(text: str, tag: str = "") -> str:
+    """A fenced block that the text itself cannot close."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{tag}\n{text.rstrip(chr(10))}\n{ticks}"
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _md_text(text: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
+
+
+def _md_url(url: str) -> str:
+    return urllib.parse.quote(url, safe="/:%?#=&@!$'*+,;~-._")
+
+
+def _stored_path(entry: dict, settings: _Settings) -> str | None:
+    """The file behind a kept file's URL, if it is inside the storage directory."""
+    url, root = entry.get("url") or "", settings.storage_path
+    prefix = settings.storage_url + "/"
+    if not root or not url.startswith(prefix):
+        return None
+    root = os.path.realpath(root)
+    path = os.path.realpath(os.path.join(root, urllib.parse.unquote(url[len(prefix) :])))
+    return path if path.startswith(root + os.sep) else None
+
+
+def _inline_text(entry: dict, settings: _Settings) -> str | None:
+    """The file's text when it is small enough to show in the chat, else None."""
+    if entry.get("size", 0) > _INLINE_MAX_BYTES:
+        return None
+    path = _stored_path(entry, settings)
+    if path is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(_INLINE_MAX_BYTES + 1)
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256") or b"\0" in data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "```" in text or len(text.splitlines()) > _INLINE_MAX_LINES:
+        return None
+    return text
+
+
+def _file_markdown(entry: dict, settings: _Settings | None) -> str:
+    name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
+    label = _md_text(name)
+    if not url:
+        return f"- 📄 `{name}` ({_size(size)}, not kept)"
+    link = f"[{label}]({_md_url(url)})"
+    if size == 0:
+        return f"- ⁉ {link} (empty)"
+    mime = mimetypes.guess_type(name)[0] or ""
+    if mime.startswith("image/") and mime != "image/svg+xml":
+        return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
+    text = _inline_text(entry, settings) if settings else None
+    if text is not None:
+        return f"- 📄 {link}:\n\n{_fence(text, 'text')}"
+    return f"- 💾 {link} ({_size(size)})"
+
+
+async def _files_markdown(outcome: _Outcome) -> str:
+    files = _output_files(outcome)
+    if not files:
+        return ""
+    lines = await asyncio.to_thread(lambda: [_file_markdown(f, outcome.settings) for f in files])
+    return "**Files**\n\n" + "\n".join(lines)
+
+
+def _output_files(outcome: _Outcome) -> list[dict]:
+    """Files the code left, without the attachments it was given (unchanged inputs)."""
+    return [f for f in outcome.result["files"] if f["path"] not in outcome.inputs or f.get("url")]
+
+
+def _clip(text: str) -> tuple[str, bool]:
+    if len(text) <= _MODEL_OUTPUT_CHARS:
+        return text, False
+    head, tail = text[: _MODEL_OUTPUT_CHARS * 3 // 4], text[-_MODEL_OUTPUT_CHARS // 4 :]
+    return (
+        f"{head}\n[... {len(text) - len(head) - len(tail)} characters not shown ...]\n{tail}",
+        True,
+    )
+
+
+def _for_model(outcome: _Outcome, headline: str) -> dict:
+    """What the model reads: status, both output streams, the plain message and the files."""
+    result = outcome.result
+    stdout, cut_out = _clip(result["stdout"])
+    stderr, cut_err = _clip(result["stderr"])
+    return {
+        "status": result["status"],
+        "language": outcome.language,
+        "exit_code": result["exit_code"],
+        "stdout": stdout,
+        "stderr": stderr,
+        "stdout_truncated": bool(result["stdout_truncated"] or cut_out),
+        "stderr_truncated": bool(result["stderr_truncated"] or cut_err),
+        "message": headline,
+        "files": [
+            {k: f[k] for k in ("path", "size", "url") if k in f} for f in _output_files(outcome)
+        ],
+        "notices": [_redact(n) for n in result["notices"]],
+    }
+
+
+def _output_markdown(outcome: _Outcome, headline: str) -> str:
+    """The run's output for people: status line, stdout and stderr (both, even on failure)."""
+    result, parts = outcome.result, [f"**{_md_text(headline)}**"]
+    if result["stdout"]:
+        cut = " (truncated)" if result["stdout_truncated"] else ""
+        parts.append(f"Output{cut}:\n{_fence(result['stdout'], 'text')}")
+    if result["stderr"]:
+        cut = " (truncated)" if result["stderr_truncated"] else ""
+        parts.append(f"Errors{cut}:\n{_fence(result['stderr'], 'text')}")
+    if not result["stdout"] and not result["stderr"] and result["status"] == "OK":
+        parts.append("(no output)")
+    if outcome.settings and outcome.settings.debug and result["notices"]:
+        parts.append("\n".join(f"- {_md_text(_redact(n))}" for n in result["notices"]))
+    return "\n\n".join(parts)
+
+
+# ---- nestbox shared: end ----
+
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+class _Refusal(Exception):
+    """Why no code block of the message can be run."""
+
+
+@dataclass
+class _Choice:
+    language: str
+    code: str
+    index: int
+    total: int
+
+
+def _code_blocks(markdown: str) -> list[tuple[str, str]]:
+    """The message's closed fenced code blocks as (tag, code), in order (CommonMark fences:
+    ``` or ~~~, closed by the same character at least as many times; an unclosed block, as
+    in a reply cut short, is not a block)."""
+    blocks, lines, i = [], markdown.split("\n"), 0
+    while i < len(lines):
+        opened = _FENCE_OPEN.match(lines[i])
+        i += 1
+        if not opened or (opened.group(1)[0] == "`" and "`" in opened.group(2)):
+            continue
+        fence, info = opened.group(1), opened.group(2).strip()
+        closing = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        body = []
+        while i < len(lines) and not closing.match(lines[i]):
+            body.append(lines[i])
+            i += 1
+        if i < len(lines):
+            blocks.append((_tag(info), "\n".join(body)))
+        i += 1
+    return blocks
+
+
+def _tag(info: str) -> str:
+    words = info.split()
+    return words[0].strip("{}.").lower() if words else ""
+
+
+def _shebang_language(code: str, aliases: dict[str, str]) -> str:
+    """The plugin named by the block's `#!` line (`#!/usr/bin/env python3`, `#!/bin/bash`), or ''."""
+    first = code.lstrip("\n").split("\n", 1)[0].strip()
+    if not first.startswith("#!"):
+        return ""
+    words = first[2:].split()
+    if words and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-")]
+    name = os.path.basename(words[0]).lower() if words else ""
+    return aliases.get(name) or aliases.get(re.sub(r"[0-9.]+$", "", name), "")
+
+
+def _choose_block(markdown: str, plugins: list[dict]) -> _Choice:
+    """Apply the rule in Action.action's docstring; raise _Refusal when nothing fits."""
+    aliases = _alias_map(plugins)
+    blocks = _code_blocks(markdown)
+    total = len(blocks)
+    for index in range(total - 1, -1, -1):
+        tag, code = blocks[index]
+        if tag in aliases:
+            return _Choice(aliases[tag], code, index + 1, total)
+    for index in range(total - 1, -1, -1):
+        tag, code = blocks[index]
+        if not tag and (language := _shebang_language(code, aliases)):
+            return _Choice(language, code, index + 1, total)
+    raise _Refusal(_refusal(blocks, plugins))
+
+
+def _refusal(blocks: list[tuple[str, str]], plugins: list[dict]) -> str:
+    runnable = "; ".join(f"{p['name']} ({', '.join(p['aliases'])})" for p in plugins)
+    if not blocks:
+        return "Nothing to run: this message has no complete fenced code block (```python ... ```)."
+    tags = sorted({tag for tag, _ in blocks if tag})
+    if tags:
+        return (
+            f"Nothing to run: no code block here is in a language I can run (found: "
+            f"{', '.join(tags)}). I can run: {runnable}."
+        )
+    return (
+        "Nothing to run: the code block has no language tag and no #! line, and I do not guess. "
+        "Tag it (```python or ```bash) or start it with a line such as #!/usr/bin/env python3."
+    )
+
+
+def _clicked_message(body: dict) -> dict:
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    for message in messages:
+        if body.get("id") and message.get("id") == body.get("id"):
+            return message
+    return messages[-1] if messages else {}
+
+
+async def _chat_attachments(
+    body: dict, user: dict | None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Files attached to the user messages of this branch of the chat (the action's request
+    carries no files, so they are read from the stored chat, which must be the user's)."""
+    chat_id, user_id = body.get("chat_id") or "", (user or {}).get("id")
+    if not chat_id or not _inside_open_webui():
+        return [], []
+    try:
+        from open_webui.models.chats import Chats
+
+        chat = await Chats.get_chat_by_id(chat_id) if chat_id else None
+        if chat is None or chat.user_id != user_id:
+            return [], []
+        items = []
+        for message in body.get("messages") or []:
+            if isinstance(message, dict) and message.get("role") == "user" and message.get("id"):
+                stored = await Chats.get_message_by_id_and_message_id(chat_id, message["id"])
+                items += (stored or {}).get("files") or []
+    except Exception as e:  # noqa: BLE001 - attachments are a bonus; the run goes on without
+        _log.warning("nestbox: could not read the chat's files: %s", e)
+        return [], []
+    return await _resolve_attachments(items, user)
+
+
+class Action:
+    """A "Run code" button under each reply."""
+
+    class Valves(_Valves):
+        """Administrator settings; CODE_EVAL_VALVE_OVERRIDE_<NAME> environment variables win."""
+
+    class UserValves(_UserValves):
+        """Per-user settings: they may only lower the administrator's limits."""
+
+    def __init__(self) -> None:
+        self.valves = self.Valves()
+
+    async def action(
+        self,
+        body: dict,
+        __user__: dict | None = None,
+        __event_emitter__: _Emitter = None,
+        __event_call__: Callable[[dict], Awaitable[Any]] | None = None,
+        __model__: dict | None = None,
+        __request__: Any = None,
+        __id__: str | None = None,
+    ) -> dict:
+        """
+        Run one code block of the clicked message and append its output and files to it.
+
+        Which block runs (deterministic; nothing is ever run as a guessed language):
+        1. Only closed fenced blocks (``` or ~~~) of the clicked message count.
+        2. The last block whose tag (the first word after the fence) names an installed
+           plugin or one of its aliases: python, python3, py; bash, sh, shell.
+        3. If no block has such a tag: the last untagged block whose first line is a `#!`
+           line naming one (#!/usr/bin/env python3, #!/bin/bash, #!/bin/sh).
+        4. Otherwise nothing runs and the status says why (no block, only other languages,
+           or an untagged block without a #! line).
+        """
+        emitter = __event_emitter__
+        plugins = await asyncio.to_thread(_installed_plugins, _binary_of(self.valves))
+        try:
+            choice = _choose_block(_clicked_message(body).get("content") or "", plugins)
+        except _Refusal as refusal:
+            await _status(emitter, str(refusal), done=True)
+            await _emit(emitter, "notification", {"type": "warning", "content": str(refusal)})
+            return {"status": "INVALID_INPUT", "message": str(refusal)}
+        title = _title(choice.language)
+        where = f"block {choice.index} of {choice.total}"
+        await _status(emitter, f"Running the {title} code ({where}) in the sandbox…", done=False)
+        attachments, notes = await _chat_attachments(body, __user__)
+        job = _Job(self.valves, __user__, choice.language, choice.code, attachments)
+        outcome = await _execute(job, emitter, f"{title} code")
+        outcome.result["notices"] = [*notes, *outcome.result["notices"]]
+        headline = await _final_status(emitter, outcome)
+        files = await _files_markdown(outcome)
+        text = f"\n\n---\n\n{_output_markdown(outcome, headline)}"
+        await _emit(emitter, "message", {"content": text + (f"\n\n{files}" if files else "")})
+        return _for_model(outcome, headline)
