@@ -62,10 +62,11 @@ fn file_type(ft: std::fs::FileType) -> FileType {
 
 fn metadata(m: &std::fs::Metadata, writable: bool) -> Metadata {
     let file_type = file_type(m.file_type());
-    // WASI preview 1 has no permission bits: report what a umask-022 Linux would.
+    // WASI preview 1 has no permission bits (std reports every file read-only): report what a
+    // umask-022 Linux would, read-only on the read-only mount.
     let mode = match file_type {
         FileType::Directory => 0o755,
-        _ if m.permissions().readonly() || !writable => 0o444,
+        _ if !writable => 0o444,
         _ => 0o644,
     };
     Metadata {
