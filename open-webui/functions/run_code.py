@@ -965,5 +965,12 @@ class Action:
         headline = await _final_status(emitter, outcome)
         files = await _files_markdown(outcome)
         text = f"\n\n---\n\n{_output_markdown(outcome, headline)}"
-        await _emit(emitter, "message", {"content": text + (f"\n\n{files}" if files else "")})
-        return _for_model(outcome, headline)
+        text += f"\n\n{files}" if files else ""
+        await _emit(emitter, "message", {"content": text})
+        # 0.12.4 shows a reply from its structured `output` when it has one, and the event
+        # above only extends `content`; the browser copies these messages into both.
+        content = (_clicked_message(body).get("content") or "") + text
+        return {
+            **_for_model(outcome, headline),
+            "messages": [{"id": body.get("id"), "content": content}],
+        }

@@ -13,6 +13,7 @@ required_open_webui_version: 0.12.0
 
 import asyncio
 import hashlib
+import html
 import json
 import logging
 import mimetypes
@@ -814,16 +815,22 @@ async def _run_for_model(
 
 
 async def _show(emitter: _Emitter, outcome: _Outcome, headline: str) -> None:
-    """Show the code and its output to the user in a collapsible block, files below it."""
+    """Show the run to the user in ways Open WebUI 0.12.4 keeps in the stored chat.
+
+    A `message` event would be lost: during a tool call the reply is rebuilt from its
+    structured output when the model answers. So: a collapsible HTML block (an `embeds` event:
+    code, stdout, stderr, files), images as message files, and a source with code and output."""
+    files = _output_files(outcome)
+    html_files = await asyncio.to_thread(lambda: [_file_html(f, outcome.settings) for f in files])
+    page = _embed_html(outcome, headline, html_files)
+    await _emit(emitter, "embeds", {"embeds": [page]})
+    images = [f for f in files if f.get("url") and _is_image(f["path"])]
+    if images:
+        shown = [{"type": "image", "url": f["url"], "name": f["path"]} for f in images]
+        await _emit(emitter, "files", {"files": shown})
     lang = outcome.language
-    summary = f"{_title(lang)} code · {outcome.result['status']} · {_seconds(outcome.result)}"
-    body = f"{_fence(outcome.code, lang)}\n\n{_output_markdown(outcome, headline)}"
-    files = await _files_markdown(outcome)
-    block = f"\n\n<details>\n<summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"
-    await _emit(emitter, "message", {"content": block + (files + "\n\n" if files else "")})
-    document = (
-        f"{outcome.code}\n\n--- output ---\n{outcome.result['stdout']}{outcome.result['stderr']}"
-    )
+    result = outcome.result
+    document = f"{outcome.code}\n\n--- output ---\n{result['stdout']}{result['stderr']}"
     await _emit(
         emitter,
         "source",
@@ -832,6 +839,50 @@ async def _show(emitter: _Emitter, outcome: _Outcome, headline: str) -> None:
             "document": [document[:_MODEL_OUTPUT_CHARS]],
             "metadata": [{"source": f"nestbox {lang} sandbox", "name": f"{_title(lang)} code"}],
         },
+    )
+
+
+_EMBED_STYLE = (
+    "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}"
+    "summary{cursor:pointer;font-weight:600}"
+    "pre{background:#f4f4f5;padding:8px;border-radius:6px;overflow:auto;white-space:pre-wrap}"
+    "@media (prefers-color-scheme:dark){body{color:#ddd}pre{background:#27272a}a{color:#8ab4f8}}"
+)
+
+
+def _is_image(name: str) -> bool:
+    mime = mimetypes.guess_type(name)[0] or ""
+    return mime.startswith("image/") and mime != "image/svg+xml"
+
+
+def _pre(text: str) -> str:
+    return f"<pre>{html.escape(text)}</pre>"
+
+
+def _file_html(entry: dict, settings: _Settings | None) -> str:
+    name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
+    if not url:
+        return f"<li><code>{html.escape(name)}</code> ({_size(size)}, not kept)</li>"
+    link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{html.escape(name)}</a>'
+    text = _inline_text(entry, settings) if settings and not _is_image(name) else None
+    inline = _pre(text) if text is not None else ""
+    return f"<li>{link} ({_size(size)}){inline}</li>"
+
+
+def _embed_html(outcome: _Outcome, headline: str, files: list[str]) -> str:
+    result, lang = outcome.result, outcome.language
+    summary = f"{_title(lang)} code · {result['status']} · {_seconds(result)}"
+    parts = [f"<p>{html.escape(headline)}</p>", f"<p>Code</p>{_pre(outcome.code)}"]
+    for label, key in (("Output", "stdout"), ("Errors", "stderr")):
+        if result[key]:
+            cut = " (truncated)" if result[f"{key}_truncated"] else ""
+            parts.append(f"<p>{label}{cut}</p>{_pre(result[key])}")
+    body = "".join(parts)
+    listing = f"<p>Files</p><ul>{''.join(files)}</ul>" if files else ""
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><style>{_EMBED_STYLE}</style></head>'
+        f"<body><details><summary>{html.escape(summary)}</summary>{body}</details>{listing}"
+        "</body></html>"
     )
 
 

@@ -1,0 +1,140 @@
+"""Fixtures for the Open WebUI files: the real nestbox binary, the two files loaded as plain
+modules or through Open WebUI's own loader, and a recording event emitter."""
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import types
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
+FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
+NESTBOX = os.environ.get(
+    "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
+)
+
+# Open WebUI reads its settings when it is first imported: set them before any test imports it.
+_OWUI_DATA = tempfile.mkdtemp(prefix="nestbox-owui-test-")
+os.environ.update(
+    DATA_DIR=_OWUI_DATA,
+    WEBUI_SECRET_KEY="nestbox-test",
+    OFFLINE_MODE="true",
+    FROM_INIT_PY="true",
+    ENABLE_PIP_INSTALL_FRONTMATTER_REQUIREMENTS="false",
+    ENABLE_VERSION_UPDATE_CHECK="false",
+)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_OWUI_DATA, ignore_errors=True)
+
+
+class Recorder:
+    """An event emitter that keeps every event, as Open WebUI's would send them."""
+
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    async def __call__(self, event: dict) -> None:
+        self.events.append(event)
+
+    def of(self, kind: str) -> list[dict]:
+        return [e["data"] for e in self.events if e["type"] == kind]
+
+    def statuses(self) -> list[str]:
+        return [d["description"] for d in self.of("status")]
+
+    def final_status(self) -> str:
+        done = [d for d in self.of("status") if d["done"]]
+        assert done, f"no final status in {self.statuses()}"
+        return done[-1]["description"]
+
+    def messages(self) -> str:
+        return "".join(d["content"] for d in self.of("message"))
+
+
+def load(path: Path) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(f"nestbox_owui_{path.parent.name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def nestbox() -> str:
+    if not os.access(NESTBOX, os.X_OK):
+        pytest.fail(f"the nestbox binary is missing at {NESTBOX} (set $NESTBOX)")
+    return NESTBOX
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, nestbox: str) -> None:
+    """No stray CODE_EVAL_VALVE_OVERRIDE_* from the host; the binary under test is used."""
+    for name in list(os.environ):
+        if name.startswith("CODE_EVAL_VALVE_OVERRIDE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY", nestbox)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Path:
+    path = tmp_path / "store"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def tools(storage: Path) -> types.ModuleType:
+    return load(TOOL_FILE)
+
+
+@pytest.fixture
+def tool(tools: types.ModuleType, storage: Path):
+    instance = tools.Tools()
+    instance.valves = tools.Tools.Valves(WEB_ACCESSIBLE_DIRECTORY_PATH=str(storage))
+    return instance
+
+
+@pytest.fixture
+def functions() -> types.ModuleType:
+    return load(FUNCTION_FILE)
+
+
+@pytest.fixture
+def action(functions: types.ModuleType, storage: Path):
+    instance = functions.Action()
+    instance.valves = functions.Action.Valves(WEB_ACCESSIBLE_DIRECTORY_PATH=str(storage))
+    return instance
+
+
+@pytest.fixture
+def events() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture(scope="session")
+def owui() -> Iterator[types.SimpleNamespace]:
+    """Open WebUI itself, imported in this process (its loader, tool specs and file records)."""
+    from open_webui.models.files import FileForm, Files
+    from open_webui.storage.provider import Storage
+    from open_webui.utils.plugin import load_function_module_by_id, load_tool_module_by_id
+    from open_webui.utils.tools import get_tool_specs
+
+    yield types.SimpleNamespace(
+        load_tool=load_tool_module_by_id,
+        load_function=load_function_module_by_id,
+        get_tool_specs=get_tool_specs,
+        Files=Files,
+        FileForm=FileForm,
+        Storage=Storage,
+    )
+
+
+def user(uid: str = "user-1", role: str = "user") -> dict:
+    return {"id": uid, "role": role, "name": uid, "email": f"{uid}@example.com"}

@@ -1,0 +1,194 @@
+"""The Tool with the real nestbox binary and a recording event emitter."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import Recorder, user
+
+
+async def run_py(tool, events: Recorder, code: str, **kw) -> dict:
+    answer = await tool.run_python_code(code, __user__=kw.pop("u", user()), __event_emitter__=events, **kw)
+    return json.loads(answer)
+
+
+async def test_ok_print_reaches_model_and_user(tool, events: Recorder) -> None:
+    result = await run_py(tool, events, "print('hello', 6 * 7)")
+    assert result["status"] == "OK"
+    assert result["stdout"] == "hello 42\n"
+    assert result["stderr"] == ""
+    assert result["exit_code"] == 0
+    assert result["message"].startswith("Python code ran successfully in")
+    assert events.statuses()[0] == "Running Python code in the sandbox…"
+    assert events.final_status() == result["message"]
+    [page] = events.of("embeds")[0]["embeds"]
+    assert "<details>" in page and "hello 42" in page and "print(&#x27;hello&#x27;, 6 * 7)" in page
+    [source] = events.of("source")
+    assert "hello 42" in source["document"][0]
+
+
+async def test_both_streams_kept_on_error(tool, events: Recorder) -> None:
+    code = "import sys\nprint('partial')\nprint('bad', file=sys.stderr)\nraise SystemExit(3)"
+    result = await run_py(tool, events, code)
+    assert result["status"] == "ERROR"
+    assert result["exit_code"] == 3
+    assert result["stdout"] == "partial\n"
+    assert result["stderr"] == "bad\n"
+    assert events.final_status() == "Python code failed with exit status 3: bad"
+
+
+async def test_python_syntax_error_status(tool, events: Recorder) -> None:
+    result = await run_py(tool, events, "print('foo")
+    assert result["status"] == "ERROR"
+    assert events.final_status() == (
+        "Python syntax error on line 1: unterminated string literal (detected at line 1)"
+    )
+    assert "SyntaxError" in result["stderr"]
+
+
+async def test_runtime_exception_is_not_called_syntax_error(tool, events: Recorder) -> None:
+    await run_py(tool, events, "x = 1\nprint(undefined_name)")
+    assert events.final_status() == (
+        "Python code failed with exit status 1: NameError: name 'undefined_name' is not defined"
+    )
+
+
+async def test_timeout_keeps_output(tool, events: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "2")
+    code = "import time\nprint('before', flush=True)\ntime.sleep(20)"
+    result = await run_py(tool, events, code)
+    assert result["status"] == "TIMEOUT"
+    assert result["stdout"] == "before\n"
+    assert events.final_status() == (
+        "Timed out: the code ran longer than its limit of 2 s and was stopped (output so far is kept)"
+    )
+
+
+async def test_memory_limit(tool, events: Recorder) -> None:
+    code = "x = []\nfor i in range(400):\n    x.append(bytearray(1024 * 1024))"
+    result = await run_py(tool, events, code)
+    assert result["status"] == "MEMORY_LIMIT"
+    assert events.final_status() == (
+        "Out of memory: the code tried to use more than its memory limit of 128 MiB"
+    )
+    assert "MemoryError" in result["stderr"]
+
+
+async def test_bash_with_python3_inside(tool, events: Recorder) -> None:
+    code = 'echo "from bash"; python3 -c "print(2 ** 10)"; echo "$((6 * 7))"'
+    answer = await tool.run_bash_command(code, __user__=user(), __event_emitter__=events)
+    result = json.loads(answer)
+    assert result["status"] == "OK", result
+    assert result["language"] == "bash"
+    assert result["stdout"] == "from bash\n1024\n42\n"
+    assert events.final_status().startswith("Bash code ran successfully")
+
+
+async def test_bash_syntax_error_status(tool, events: Recorder) -> None:
+    answer = await tool.run_bash_command("echo 'foo", __event_emitter__=events)
+    assert json.loads(answer)["status"] == "ERROR"
+    assert events.final_status().startswith("Bash syntax error on line 1: unexpected EOF")
+
+
+async def test_run_code_maps_aliases(tool, events: Recorder) -> None:
+    result = json.loads(await tool.run_code("py", "print('alias')", __event_emitter__=events))
+    assert (result["status"], result["stdout"], result["language"]) == ("OK", "alias\n", "python")
+    result = json.loads(await tool.run_code("sh", "echo shell", __event_emitter__=events))
+    assert (result["status"], result["stdout"], result["language"]) == ("OK", "shell\n", "bash")
+
+
+async def test_unknown_language_is_invalid_input(tool, events: Recorder) -> None:
+    result = json.loads(await tool.run_code("cobol", "DISPLAY 'X'.", __event_emitter__=events))
+    assert result["status"] == "INVALID_INPUT"
+    assert 'unknown language "cobol"' in result["message"]
+    assert result["message"].startswith("Could not run the code:")
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "```python\nprint('fenced')\n```",
+        "```\nprint('fenced')\n```",
+        "\n```py\nprint('fenced')\n```\n",
+        "````python\nprint('fenced')\n````",
+        "`print('fenced')`",
+    ],
+)
+async def test_fences_are_stripped(tool, events: Recorder, wrapped: str) -> None:
+    result = await run_py(tool, events, wrapped)
+    assert (result["status"], result["stdout"]) == ("OK", "fenced\n")
+
+
+async def test_files_returned_with_urls_and_shown(tool, events: Recorder, storage: Path) -> None:
+    code = (
+        "open('small.txt', 'w').write('one\\ntwo\\n')\n"
+        "open('big.txt', 'w').write('x\\n' * 200)\n"
+        "open('fence.md', 'w').write('```\\nno\\n```\\n')\n"
+        "import base64\n"
+        "open('dot.png', 'wb').write(base64.b64decode("
+        "'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='))\n"
+    )
+    result = await run_py(tool, events, code, u=user("files-user"))
+    assert result["status"] == "OK", result
+    files = {f["path"]: f for f in result["files"]}
+    assert set(files) == {"small.txt", "big.txt", "fence.md", "dot.png"}
+    for entry in files.values():
+        assert entry["url"].startswith("/cache/functions/run_code/user_files/")
+        stored = storage / entry["url"].removeprefix("/cache/functions/run_code/")
+        assert stored.stat().st_size == entry["size"]
+    page = events.of("embeds")[0]["embeds"][0]
+    assert "<pre>one\ntwo\n</pre>" in page  # small text inline
+    assert "x\nx\nx" not in page  # 200 lines: a link only
+    assert "no\n```" not in page  # contains ``` : a link only
+    assert page.count('target="_blank"') == 4
+    assert events.of("files") == [
+        {"files": [{"type": "image", "url": files["dot.png"]["url"], "name": "dot.png"}]}
+    ]
+
+
+async def test_no_user_means_files_listed_but_not_kept(tools, events: Recorder, storage) -> None:
+    tool = tools.Tools()
+    tool.valves = tools.Tools.Valves(WEB_ACCESSIBLE_DIRECTORY_PATH=str(storage))
+    answer = await tool.run_python_code("open('a.txt','w').write('a')", __event_emitter__=events)
+    result = json.loads(answer)
+    assert result["files"] == [{"path": "a.txt", "size": 1}]
+    assert not any(storage.iterdir())
+
+
+async def test_output_to_model_is_clipped_but_flagged(tool, events: Recorder) -> None:
+    result = await run_py(tool, events, "print('y' * 100000)")
+    assert result["status"] == "OK"
+    assert result["stdout_truncated"] is True
+    assert len(result["stdout"]) < 40000
+    assert "characters not shown" in result["stdout"]
+
+
+async def test_user_valves_only_tighten(tools, tool, events: Recorder) -> None:
+    me = {**user(), "valves": tools.Tools.UserValves(MAX_RUNTIME_SECONDS=1)}
+    result = await run_py(tool, events, "import time\ntime.sleep(5)", u=me)
+    assert result["status"] == "TIMEOUT"
+    assert "limit of 1 s" in result["message"]
+    me = {**user(), "valves": tools.Tools.UserValves(MAX_RAM_MEGABYTES=100000)}
+    result = await run_py(tool, events, "print('clamped')", u=me)
+    assert result["status"] == "OK"
+    assert any("clamp" in n or "128" in n for n in result["notices"]), result["notices"]
+
+
+async def test_child_gets_no_secrets_from_open_webui_env(
+    tools, tool, events: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBUI_SECRET_KEY", "s3cret-value")
+    seen: dict = {}
+    real_spawn = tools._spawn
+
+    async def spy(argv, env, code, deadline):
+        seen.update(env)
+        return await real_spawn(argv, env, code, deadline)
+
+    monkeypatch.setattr(tools, "_spawn", spy)
+    assert (await run_py(tool, events, "print(1)"))["status"] == "OK"
+    assert "WEBUI_SECRET_KEY" not in seen
+    assert seen["CODE_EVAL_VALVE_OVERRIDE_NETWORKING_ALLOWED"] == "false"
+    assert seen["CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS"] == "30"
+    assert "PATH" in seen and os.environ["PATH"] == seen["PATH"]
