@@ -17,9 +17,11 @@ use crate::result::{PluginInfo, RunResult, SandboxInfo, Status};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::OutputObserver;
 use crate::runner::{Execution, Outcome, RunDirs, Runner, engine};
+use crate::sandbox::install::{self, Pin};
 use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;
-use crate::sandbox::{Gvisor, SandboxJob};
+use crate::sandbox::runsc::{self, RunscError};
+use crate::sandbox::{Gvisor, SandboxError, SandboxJob, updates};
 use crate::settings::LoadedSettings;
 use crate::storage::{Quotas, Storage};
 use crate::workdir;
@@ -95,15 +97,53 @@ impl Nestbox {
         })
     }
 
-    /// The gVisor factory, checked on first use. Returns it with notices for the result.
-    pub fn gvisor(&self) -> Result<(Arc<Gvisor>, Vec<String>), String> {
-        let mut slot = self.gvisor.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(g) = slot.as_ref() {
+    /// The gVisor factory, checked on first use (installing runsc when it is missing and
+    /// AUTO_INSTALL allows). Returns it with notices for the result.
+    pub async fn gvisor(&self) -> Result<(Arc<Gvisor>, Vec<String>), String> {
+        if let Some(g) = self
+            .gvisor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             return Ok((g.clone(), Vec::new()));
         }
-        let (g, notices) = Gvisor::prepare(&self.settings.settings).map_err(|e| e.to_string())?;
+        let settings = &self.settings.settings;
+        let mut notices = Vec::new();
+        let prepared = match Gvisor::prepare(settings) {
+            Err(SandboxError::Runsc(RunscError::NotFound { looked })) if settings.auto_install => {
+                let pin = Pin::choose(None, None).map_err(|e| e.to_string())?;
+                let dir = std::path::Path::new(runsc::INSTALL_DIR);
+                eprintln!(
+                    "nestbox: runsc is missing; installing gVisor release {} (AUTO_INSTALL=true)",
+                    pin.release
+                );
+                match install::install(&pin, &settings.gvisor_url_base, dir, &install::Silent).await
+                {
+                    Ok(path) => notices.push(format!(
+                        "installed gVisor runsc release {} at {} (AUTO_INSTALL=true)",
+                        pin.release,
+                        path.display()
+                    )),
+                    Err(e) => {
+                        return Err(format!(
+                            "runsc (gVisor) was not found (looked at {looked}) and AUTO_INSTALL could \
+                             not install it: {e}; nothing was run"
+                        ));
+                    }
+                }
+                Gvisor::prepare(settings)
+            }
+            other => other,
+        };
+        let (g, setup) = prepared.map_err(|e| e.to_string())?;
+        notices.extend(setup);
+        if settings.check_for_updates {
+            updates::start_if_due(&settings.state_dir);
+            notices.extend(updates::notice(&settings.state_dir, &g.runsc.version));
+        }
         let g = Arc::new(g);
-        *slot = Some(g.clone());
+        *self.gvisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(g.clone());
         Ok((g, notices))
     }
 
@@ -244,7 +284,7 @@ impl Nestbox {
         opts: &RunOptions,
         notices: &mut Vec<String>,
     ) -> (RunResult, Option<RunDir>) {
-        let (gvisor, setup_notices) = match self.gvisor() {
+        let (gvisor, setup_notices) = match self.gvisor().await {
             Ok(g) => g,
             Err(e) => return (RunResult::not_run(Status::SandboxError, e), None),
         };
@@ -357,6 +397,8 @@ impl Nestbox {
                 stdin: checked.stdin,
                 limits,
                 dirs: &dirs,
+                root_alias: None,
+                cwd: None,
                 observer: opts.observer.clone(),
             })
             .await;

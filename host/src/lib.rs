@@ -3,6 +3,7 @@
 //! plugin (`plugin`). `execute` ties them together; `cli` is the command line.
 
 pub mod cli;
+pub mod doctor;
 pub mod execute;
 pub mod job;
 pub mod limits;
@@ -10,6 +11,7 @@ pub mod plugin;
 pub mod result;
 pub mod runner;
 pub mod sandbox;
+pub mod self_test;
 pub mod settings;
 pub mod storage;
 pub mod workdir;

@@ -84,6 +84,7 @@ const KEYS: &[Key] = keys! {
     "runsc_path" => "NESTBOX_RUNSC_PATH", Path;
     "gvisor_platform" => "NESTBOX_GVISOR_PLATFORM", Text;
     "sandbox_memory_overhead_megabytes" => "NESTBOX_SANDBOX_MEMORY_OVERHEAD_MEGABYTES", Positive;
+    "gvisor_url_base" => "NESTBOX_GVISOR_URL_BASE", Text;
 };
 
 /// The operator's settings. Field docs are the user-facing documentation.
@@ -136,6 +137,9 @@ pub struct Settings {
     /// Memory the sandbox may use beyond the code's own limit (gVisor, nestbox, compiled code), in
     /// MiB. The cgroup limit is `max_ram_megabytes` plus this, so the inner wall trips first.
     pub sandbox_memory_overhead_megabytes: u64,
+    /// Where `nestbox gvisor install` (and AUTO_INSTALL) download gVisor releases from; a mirror
+    /// may be given, the checksum stays the one pinned in nestbox.
+    pub gvisor_url_base: String,
 }
 
 impl Default for Settings {
@@ -164,6 +168,7 @@ impl Default for Settings {
             runsc_path: None,
             gvisor_platform: "auto".to_string(),
             sandbox_memory_overhead_megabytes: 160,
+            gvisor_url_base: crate::sandbox::install::DEFAULT_URL_BASE.to_string(),
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The command line: clap definitions and dispatch. One module per subcommand.
 
+mod doctor;
+mod gvisor;
 mod plugins;
 mod progress;
 mod run;
+mod self_test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,8 +53,18 @@ enum Command {
     /// List, prepare (precompile) or verify the installed language plugins.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
+    /// Check this host: root, cgroups, runsc, confinement, plugins, and a real sandboxed run.
+    Doctor(doctor::DoctorArgs),
+    /// Run the self-tests (the reference's six plus isolation canaries) through the sandbox.
+    SelfTest(self_test::SelfTestArgs),
+    /// Install gVisor (runsc) from a pinned, checksum-verified release.
+    #[command(subcommand)]
+    Gvisor(gvisor::GvisorCommand),
     /// Show every operator setting, where to set it, and its current value.
     Settings,
+    /// Internal: look for a newer gVisor release (started in the background by runs).
+    #[command(hide = true)]
+    UpdateCheck,
     /// Internal: the agent nestbox runs inside each gVisor sandbox (see the README's contract).
     #[command(hide = true)]
     Guest {
@@ -67,6 +80,12 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), args),
         Command::Plugins(cmd) => with_settings(cli.config.as_deref(), |s| plugins::main(s, cmd)),
+        Command::Doctor(args) => with_settings(cli.config.as_deref(), |s| doctor::main(s, args)),
+        Command::SelfTest(args) => {
+            with_settings(cli.config.as_deref(), |s| self_test::main(s, args))
+        }
+        Command::Gvisor(cmd) => with_settings(cli.config.as_deref(), |s| gvisor::main(s, cmd)),
+        Command::UpdateCheck => with_settings(cli.config.as_deref(), gvisor::update_check),
         Command::Settings => with_settings(cli.config.as_deref(), show_settings),
         Command::Guest { plugin } => crate::sandbox::guest::main(&plugin),
     };

@@ -54,6 +54,12 @@ pub struct Execution<'a> {
     pub stdin: Option<Vec<u8>>,
     pub limits: Limits,
     pub dirs: &'a RunDirs,
+    /// A host directory inside the work dir to also show at `/`, so that relative paths resolve
+    /// there even before the guest's own start-up moves into its working directory (nested calls
+    /// such as `cd sub; python3 script.py`).
+    pub root_alias: Option<std::path::PathBuf>,
+    /// The guest working directory (`/work` unless a nested call says otherwise).
+    pub cwd: Option<String>,
     pub observer: Option<Arc<dyn OutputObserver>>,
 }
 
@@ -133,6 +139,8 @@ impl Runner {
                 stdin: exec.stdin,
                 stdout: stdout.clone(),
                 stderr: stderr.clone(),
+                root_alias: exec.root_alias.as_deref(),
+                cwd: exec.cwd.as_deref().unwrap_or(wasi::WORK_DIR),
             },
         ) {
             Ok(w) => w,

@@ -158,10 +158,11 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
     let dirs = state.dirs.clone();
     let depth = state.depth + 1;
 
-    let mut extra_env: Vec<(String, String)> = req.env.into_iter().collect();
-    if let Some(cwd) = req.cwd.filter(|c| c.starts_with(super::wasi::WORK_DIR)) {
-        extra_env.push(("NESTBOX_CWD".into(), cwd));
-    }
+    let extra_env: Vec<(String, String)> = req.env.into_iter().collect();
+    let cwd = req
+        .cwd
+        .and_then(|c| work_subdir(&dirs.work, &c).map(|host| (c, host)));
+    let (cwd, root_alias) = cwd.unzip();
     let stdin = base64::engine::general_purpose::STANDARD
         .decode(req.stdin_b64.as_bytes())
         .unwrap_or_default();
@@ -173,6 +174,8 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
         stdin: Some(stdin),
         limits,
         dirs: &dirs,
+        root_alias,
+        cwd,
         observer: None,
     };
     let outcome = Box::pin(runner.run_at_depth(exec, depth)).await;
@@ -203,6 +206,29 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
             stderr_b64: b64.encode(&stderr),
         },
     )
+}
+
+/// The host directory for a guest path inside `/work` (`/work/sub` -> `<work>/sub`), if it is a
+/// plain path to an existing directory there.
+fn work_subdir(work: &std::path::Path, guest: &str) -> Option<std::path::PathBuf> {
+    let rel = std::path::Path::new(guest)
+        .strip_prefix(super::wasi::WORK_DIR)
+        .ok()?;
+    if !rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return None;
+    }
+    // Every component must be a real directory: a symbolic link is never followed out of /work.
+    let mut host = work.to_path_buf();
+    for c in rel.components() {
+        host.push(c);
+        if !std::fs::symlink_metadata(&host).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+    }
+    Some(host)
 }
 
 fn not_found() -> Response {

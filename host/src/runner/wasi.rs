@@ -45,11 +45,15 @@ pub struct PreopenError {
 /// What the guest process is given.
 pub struct GuestIo<'a> {
     pub argv: &'a [String],
-    /// Variables beyond the manifest's (`NESTBOX_CWD`, a caller's exported variables).
+    /// A caller's exported variables (the manifest's own win over them).
     pub extra_env: &'a [(String, String)],
+    /// The guest path the program should start in (`NESTBOX_CWD`), `/work` or below.
+    pub cwd: &'a str,
     pub stdin: Option<Vec<u8>>,
     pub stdout: CappedPipe,
     pub stderr: CappedPipe,
+    /// Also preopened at `/` (read-write): a directory inside the work dir.
+    pub root_alias: Option<&'a Path>,
 }
 
 pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1Ctx, PreopenError> {
@@ -57,11 +61,18 @@ pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1C
     // File operations run inline: the guest is alone on this thread, and it saves a hop per call.
     b.allow_blocking_current_thread(true);
     b.args(io.argv);
+    // The caller's variables (a shell's exports) first; the plugin's own and the working
+    // directory win over them.
+    let mut env: std::collections::BTreeMap<&str, &str> = io
+        .extra_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     for (k, v) in &plugin.manifest.env {
-        b.env(k, v);
+        env.insert(k, v);
     }
-    b.env("NESTBOX_CWD", WORK_DIR);
-    for (k, v) in io.extra_env {
+    env.insert("NESTBOX_CWD", io.cwd);
+    for (k, v) in env {
         b.env(k, v);
     }
     if let Some(bytes) = io.stdin {
@@ -83,6 +94,10 @@ pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1C
             })
     };
     preopen(&dirs.work, WORK_DIR, FsPerms::ReadWrite)?;
+    if let Some(alias) = io.root_alias {
+        // Longer preopens (/work, /tmp, /code) still win for their own paths.
+        preopen(alias, "/", FsPerms::ReadWrite)?;
+    }
     preopen(&dirs.tmp, "/tmp", FsPerms::ReadWrite)?;
     preopen(&dirs.code, "/code", FsPerms::ReadOnly)?;
     for p in &plugin.manifest.preopens {

@@ -23,6 +23,11 @@ use crate::workdir;
 
 /// Run the guest: returns the process exit code (0 when a result or failure was reported).
 pub fn main(plugin: &str) -> i32 {
+    // A write past RLIMIT_FSIZE must fail with EFBIG inside the code, not kill the guest.
+    // SAFETY: setting a signal to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let events = EventWriter::start();
     let code = match serve_one(plugin, &events) {
         Ok(()) => 0,
@@ -100,6 +105,8 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         stdin,
         limits: job.limits,
         dirs: &dirs,
+        root_alias: None,
+        cwd: None,
         observer: Some(Arc::new(events.observer())),
     }));
     events.send(GuestEvent::Result {

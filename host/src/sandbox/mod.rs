@@ -5,12 +5,14 @@
 pub mod bundle;
 pub mod cgroups;
 pub mod guest;
+pub mod install;
 pub mod protocol;
 pub mod reaper;
 pub mod rundir;
 pub mod runsc;
 pub mod static_binary;
 pub mod sweep;
+pub mod updates;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
