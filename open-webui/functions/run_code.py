@@ -176,7 +176,7 @@ class _Outcome:
     settings: _Settings | None
     language: str
     code: str
-    inputs: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # name in /work -> sha256
 
 
 def _valve_text(value: Any) -> str:
@@ -374,15 +374,22 @@ def _safe_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _stage_inputs(attachments: list[tuple[str, str]], directory: str) -> list[str]:
+def _stage_inputs(
+    attachments: list[tuple[str, str]], directory: str
+) -> tuple[dict[str, str], list[str]]:
     """Copy each attachment under its own (sanitised) name, so the code sees data.csv, not a
-    storage name; nestbox copies these into /work read-only."""
-    paths, taken = [], set()
+    storage name; nestbox copies these into /work read-only. Returns path -> sha256."""
+    staged, taken, notes = {}, set(), []
     for name, source in attachments:
         target = os.path.join(directory, _safe_name(name, taken))
-        shutil.copyfile(source, target, follow_symlinks=False)
-        paths.append(target)
-    return paths
+        try:
+            shutil.copyfile(source, target, follow_symlinks=False)
+            with open(target, "rb") as f:
+                staged[target] = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError as e:
+            _log.warning("nestbox: attachment %s unreadable: %s", source, e)
+            notes.append(f"attached file {os.path.basename(target)} could not be read")
+    return staged, notes
 
 
 async def _resolve_attachments(
@@ -553,7 +560,8 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
     ticker = asyncio.create_task(_progress(emitter, label))
     staging = await asyncio.to_thread(tempfile.mkdtemp, prefix="nestbox-inputs-")
     try:
-        inputs = await asyncio.to_thread(_stage_inputs, job.attachments, staging)
+        inputs, missing = await asyncio.to_thread(_stage_inputs, job.attachments, staging)
+        notes += missing
         for path in inputs:
             argv += ["--input-file", path]
         if settings.debug:
@@ -563,7 +571,7 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
         ticker.cancel()
         await asyncio.to_thread(shutil.rmtree, staging, True)
     result["notices"] = [*notes, *result["notices"]]
-    names = [os.path.basename(p) for p in inputs]
+    names = {os.path.basename(path): digest for path, digest in inputs.items()}
     return _Outcome(result, settings, job.language, job.code, names)
 
 
@@ -741,7 +749,8 @@ async def _files_markdown(outcome: _Outcome) -> str:
 
 def _output_files(outcome: _Outcome) -> list[dict]:
     """Files the code left, without the attachments it was given (unchanged inputs)."""
-    return [f for f in outcome.result["files"] if f["path"] not in outcome.inputs or f.get("url")]
+    given = outcome.inputs
+    return [f for f in outcome.result["files"] if given.get(f["path"]) != f.get("sha256")]
 
 
 def _clip(text: str) -> tuple[str, bool]:

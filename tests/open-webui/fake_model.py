@@ -133,7 +133,13 @@ def _chunks(reply: dict) -> list[dict]:
 
     if "tool_call" in reply:
         return [
-            chunk({"role": "assistant", "content": None, "tool_calls": [_tool_call(reply["tool_call"])]}),
+            chunk(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [_tool_call(reply["tool_call"])],
+                }
+            ),
             chunk({}, "tool_calls"),
         ]
     return [chunk({"role": "assistant", "content": reply["content"]}), chunk({}, "stop")]

@@ -9,7 +9,9 @@ from conftest import Recorder, user
 
 
 async def run_py(tool, events: Recorder, code: str, **kw) -> dict:
-    answer = await tool.run_python_code(code, __user__=kw.pop("u", user()), __event_emitter__=events, **kw)
+    answer = await tool.run_python_code(
+        code, __user__=kw.pop("u", user()), __event_emitter__=events, **kw
+    )
     return json.loads(answer)
 
 
@@ -54,7 +56,9 @@ async def test_runtime_exception_is_not_called_syntax_error(tool, events: Record
     )
 
 
-async def test_timeout_keeps_output(tool, events: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_timeout_keeps_output(
+    tool, events: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "2")
     code = "import time\nprint('before', flush=True)\ntime.sleep(20)"
     result = await run_py(tool, events, code)
