@@ -1,6 +1,7 @@
 """The Action Function ("Run code" button) with the real nestbox binary."""
 
 import pytest
+
 from conftest import Recorder, user
 
 PLUGINS = [

@@ -1,0 +1,228 @@
+"""End to end against a real `open-webui serve` 0.12.4 and a fake OpenAI-compatible model:
+the Tool and the Function are installed through the HTTP API, a chat makes the model call
+`run_python_code`, the "Run code" action is pressed, and the stored chat is checked."""
+
+import json
+import time
+import types
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import FUNCTION_FILE, TOOL_FILE
+from fake_model import FakeModel
+from owui_server import OpenWebUI
+
+pytestmark = pytest.mark.server
+
+TOOL_ID, ACTION_ID = "nestbox_run_code", "nestbox_run_code_action"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, nestbox: str) -> Iterator[OpenWebUI]:
+    fake = FakeModel().start()
+    data = tmp_path_factory.mktemp("open-webui-data")
+    owui = OpenWebUI(data, fake.url, {"CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY": nestbox})
+    owui.fake = fake
+    try:
+        owui.start()
+        owui.token = owui.sign_up("admin", "admin@example.com")
+        install(owui)
+        yield owui
+    finally:
+        owui.stop()
+        fake.stop()
+
+
+def install(owui: OpenWebUI) -> None:
+    tool = {
+        "id": TOOL_ID,
+        "name": "Run code",
+        "content": TOOL_FILE.read_text(),
+        "meta": {"description": "nestbox"},
+    }
+    owui.api("POST", "/api/v1/tools/create", tool)
+    function = {**tool, "id": ACTION_ID, "content": FUNCTION_FILE.read_text()}
+    owui.api("POST", "/api/v1/functions/create", function)
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle")["is_active"] is True
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle/global")["is_global"] is True
+
+
+def upload(owui: OpenWebUI, name: str, data: bytes) -> str:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        owui.base + "/api/v1/files/?process=false", data=body, method="POST"
+    )
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    request.add_header("Authorization", f"Bearer {owui.token}")
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return json.loads(r.read())["id"]
+
+
+@pytest.fixture(scope="session")
+def chat(server: OpenWebUI) -> types.SimpleNamespace:
+    """One chat in which the model called the tool (with an attached file) and answered."""
+    fid = upload(server, "notes.txt", b"remember the milk\n")
+    files = [{"type": "file", "id": fid, "name": "notes.txt"}]
+    uid, aid, now = str(uuid.uuid4()), str(uuid.uuid4()), int(time.time())
+    user_message = {
+        "id": uid,
+        "parentId": None,
+        "childrenIds": [aid],
+        "role": "user",
+        "content": "run something",
+        "files": files,
+        "timestamp": now,
+        "models": ["fake-model"],
+    }
+    reply = {
+        "id": aid,
+        "parentId": uid,
+        "childrenIds": [],
+        "role": "assistant",
+        "content": "",
+        "model": "fake-model",
+        "timestamp": now,
+    }
+    history = {"currentId": aid, "messages": {uid: user_message, aid: reply}}
+    created = server.api(
+        "POST",
+        "/api/v1/chats/new",
+        {
+            "chat": {
+                "title": "t",
+                "models": ["fake-model"],
+                "messages": [user_message, reply],
+                "history": history,
+            }
+        },
+    )
+    request = {
+        "model": "fake-model",
+        "messages": [{"role": "user", "content": "run something"}],
+        "stream": True,
+        "tool_ids": [TOOL_ID],
+        "files": files,
+        "chat_id": created["id"],
+        "id": aid,
+        "parent_id": uid,
+        "user_message": user_message,
+        "session_id": "test-session",
+    }
+    started = server.api("POST", "/api/chat/completions", request)
+    assert started.get("status") is True, started
+    message = wait_done(server, created["id"], aid)
+    return types.SimpleNamespace(id=created["id"], uid=uid, aid=aid, message=message, files=files)
+
+
+def wait_done(server: OpenWebUI, chat_id: str, message_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = stored(server, chat_id, message_id)
+        if message.get("done"):
+            return message
+        time.sleep(0.5)
+    raise AssertionError(f"the reply was not done in {timeout} s: {message}")
+
+
+def stored(server: OpenWebUI, chat_id: str, message_id: str) -> dict:
+    return server.api("GET", f"/api/v1/chats/{chat_id}")["chat"]["history"]["messages"][message_id]
+
+
+def tool_result(message: dict) -> dict:
+    [call] = [o for o in message["output"] if o["type"] == "function_call_output"]
+    return json.loads(call["output"][0]["text"])
+
+
+def test_model_got_the_run(server: OpenWebUI, chat) -> None:
+    result = tool_result(chat.message)
+    assert result["status"] == "OK", result
+    assert result["stdout"] == "hello from the tool 42\nremember the milk\n"
+    assert result["stderr"] == ""
+    [report] = result["files"]
+    assert report["path"] == "report.txt" and report["size"] == 18
+    assert report["url"].startswith("/cache/functions/run_code/user_files/")
+    # The fake model saw the same JSON as its tool result.
+    assert any('"hello from the tool 42\\n' in r for r in server.fake.tool_results())
+
+
+def test_stored_statuses_display_and_files(server: OpenWebUI, chat) -> None:
+    message = chat.message
+    statuses = [s["description"] for s in message["statusHistory"] if "description" in s]
+    assert statuses[0] == "Running Python code in the sandbox…"
+    assert statuses[-1].startswith("Python code ran successfully in")
+    [page] = message["embeds"]
+    assert "<details><summary>Python code · OK ·" in page
+    assert "hello from the tool 42" in page and "remember the milk" in page
+    url = tool_result(message)["files"][0]["url"]
+    assert f'href="{url}"' in page and "<pre>line one\nline two\n</pre>" in page
+    [source] = message["sources"]
+    assert "hello from the tool" in source["document"][0]
+    assert message["content"].startswith("The tool ran.")
+
+
+def test_file_urls_are_served_to_logged_in_users(server: OpenWebUI, chat) -> None:
+    url = tool_result(chat.message)["files"][0]["url"]
+    assert server.get_raw(url) == (200, b"line one\nline two\n")
+    token, server.token = server.token, ""
+    try:
+        assert server.get_raw(url)[0] == 401
+    finally:
+        server.token = token
+    kept = Path(server.data_dir) / "cache" / url.removeprefix("/cache/")
+    assert kept.read_bytes() == b"line one\nline two\n"
+
+
+def test_action_runs_the_block_and_appends(server: OpenWebUI, chat) -> None:
+    message = stored(server, chat.id, chat.aid)
+    body = {
+        "model": "fake-model",
+        "messages": [
+            {"id": chat.uid, "role": "user", "content": "run something"},
+            {"id": chat.aid, "role": "assistant", "content": message["content"]},
+        ],
+        "chat_id": chat.id,
+        "id": chat.aid,
+        "session_id": "test-session",
+    }
+    answer = server.api("POST", f"/api/chat/actions/{ACTION_ID}", body)
+    assert answer["status"] == "OK", answer
+    assert answer["stdout"] == "from the action 45\n"
+    [kept] = answer["files"]
+    after = stored(server, chat.id, chat.aid)
+    assert after["content"].startswith(message["content"])
+    appended = after["content"][len(message["content"]) :]
+    assert appended.startswith("\n\n---\n\n**Python code ran successfully in")
+    assert "```text\nfrom the action 45\n```" in appended
+    assert f"- 📄 [action.txt]({kept['url']}):\n\n```text\nA\n```" in appended
+    assert answer["messages"] == [{"id": chat.aid, "content": after["content"]}]
+    statuses = [s["description"] for s in after["statusHistory"] if "description" in s]
+    assert "Running the Python code (block 1 of 1) in the sandbox…" in statuses
+    assert server.get_raw(kept["url"]) == (200, b"A\n")
+
+
+def test_action_sees_the_chats_attachment(server: OpenWebUI, chat) -> None:
+    content = "```python\nprint(open('notes.txt').read().upper())\n```"
+    body = {
+        "model": "fake-model",
+        "messages": [
+            {"id": chat.uid, "role": "user", "content": "run something"},
+            {"id": chat.aid, "role": "assistant", "content": content},
+        ],
+        "chat_id": chat.id,
+        "id": chat.aid,
+        "session_id": "test-session",
+    }
+    answer = server.api("POST", f"/api/chat/actions/{ACTION_ID}", body)
+    assert (answer["status"], answer["stdout"]) == ("OK", "REMEMBER THE MILK\n\n")
