@@ -27,13 +27,16 @@ pub struct Outcome {
     pub duration_ms: u64,
 }
 
+/// Judges a result: `Err` says what was wrong.
+type Check = Box<dyn Fn(&RunResult) -> Result<(), String> + Send + Sync>;
+
 struct Case {
     name: &'static str,
     language: &'static str,
     code: String,
     max_runtime_seconds: Option<f64>,
     max_ram_mb: Option<f64>,
-    check: Box<dyn Fn(&RunResult) -> Result<(), String> + Send + Sync>,
+    check: Check,
 }
 
 fn case(

@@ -212,7 +212,7 @@ impl LoadedSettings {
     /// The origin of a setting, as text for messages ("the environment variable ...").
     pub fn origin(&self, key: &str) -> String {
         match self.origins.get(key) {
-            Some(Origin::Env(name)) => format!("{name}"),
+            Some(Origin::Env(name)) => name.to_string(),
             Some(Origin::File(p)) => format!("`{key}` in {}", p.display()),
             _ => format!("the default {key}"),
         }

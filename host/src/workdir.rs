@@ -95,6 +95,19 @@ pub fn place_inputs(work: &Path, files: &[InputFile]) -> Result<Inputs, WorkDirE
     Ok(placed)
 }
 
+/// The [`Inputs`] record of files given inline (base64), as the guest will place them.
+pub fn inline_inputs<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Inputs {
+    files
+        .into_iter()
+        .filter_map(|(name, b64)| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()?;
+            Some((name.to_string(), sha256_bytes(&bytes)))
+        })
+        .collect()
+}
+
 /// List the regular files under `work`, sorted by path, leaving out unchanged inputs.
 pub fn list_files(work: &Path, inputs: &Inputs) -> Vec<FileEntry> {
     let mut out = Vec::new();

@@ -173,6 +173,11 @@ struct HostCommand {
 #[bashkit::async_trait]
 impl Builtin for HostCommand {
     async fn execute(&self, ctx: BuiltinContext<'_>) -> bashkit::Result<ExecResult> {
+        // The host call blocks this thread, and may end the whole run (a time-out): let the
+        // output writer drain what earlier commands printed first, so none of it is lost.
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
         match call_host(&self.name, &ctx) {
             Outcome::Ran(result) => Ok(result),
             Outcome::NotFound => {

@@ -89,7 +89,7 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
             Row {
                 name: p.manifest.name.clone(),
                 version: p.manifest.version.clone(),
-                aliases: p.manifest.aliases.clone(),
+                aliases: p.manifest.names().skip(1).map(String::from).collect(),
                 description: p.manifest.description.clone(),
                 state,
                 ready,

@@ -127,10 +127,11 @@ impl Registry {
         self.plugins
             .iter()
             .map(|p| {
-                if p.manifest.aliases.is_empty() {
+                let aliases: Vec<&str> = p.manifest.names().skip(1).collect();
+                if aliases.is_empty() {
                     p.manifest.name.clone()
                 } else {
-                    format!("{} ({})", p.manifest.name, p.manifest.aliases.join(", "))
+                    format!("{} ({})", p.manifest.name, aliases.join(", "))
                 }
             })
             .collect::<Vec<_>>()

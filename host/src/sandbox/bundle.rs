@@ -322,6 +322,9 @@ mod tests {
         let mut c = config();
         c.resources = None;
         let json = serde_json::to_value(spec(&c).unwrap()).unwrap();
-        assert!(json["linux"].get("resources").is_none() || json["linux"]["resources"].is_null());
+        let r = &json["linux"]["resources"];
+        for key in ["memory", "cpu", "pids"] {
+            assert!(r.get(key).is_none(), "{r}");
+        }
     }
 }

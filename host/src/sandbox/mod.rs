@@ -161,9 +161,15 @@ impl Gvisor {
             pid: child.id(),
             finished: false,
         };
+        let inputs = workdir::inline_inputs(
+            job.job
+                .input_files
+                .iter()
+                .map(|f| (f.name.as_str(), f.content_b64.as_str())),
+        );
         let mut outcome = self.supervise(child, &mut live, job.job, job.observer, &limits);
         outcome.elapsed = started.elapsed();
-        let files = workdir::list_files(&dir.work, &Default::default());
+        let files = workdir::list_files(&dir.work, &inputs);
         drop(live);
         SandboxRun {
             outcome,

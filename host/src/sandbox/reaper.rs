@@ -174,12 +174,12 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
 
+        #[allow(clippy::zombie_processes)] // waited for through the reaper below
         let child = r.spawn(Command::new("sleep").arg("5")).unwrap();
         assert!(
             r.wait(child.id(), Some(Duration::from_millis(50)))
                 .is_none()
         );
-        // SAFETY-free: kill via nix.
         nix::sys::signal::kill(Pid::from_raw(child.id() as i32), nix::sys::signal::SIGKILL)
             .unwrap();
         let status = r.wait(child.id(), Some(Duration::from_secs(5))).unwrap();

@@ -163,9 +163,9 @@ pub fn abandoned(runs: &Path) -> Vec<Abandoned> {
     };
     let mut ids: Vec<String> = entries
         .flatten()
-        .filter_map(|e| {
+        .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            Some(name.strip_suffix(".lock").unwrap_or(&name).to_string())
+            name.strip_suffix(".lock").unwrap_or(&name).to_string()
         })
         .collect();
     ids.sort();

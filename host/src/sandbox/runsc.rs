@@ -136,6 +136,16 @@ impl Runsc {
     pub fn start(&self, bundle: &Path, id: &str) -> std::io::Result<Child> {
         std::fs::create_dir_all(&self.root)?;
         let mut cmd = self.command();
+        // If nestbox dies (even by SIGKILL), runsc gets SIGKILL and takes its sandbox down; the
+        // next start's sweep deletes what it leaves. The spawning thread waits for runsc, so
+        // the signal is not sent early (it follows the thread, not the process).
+        // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                Ok(())
+            });
+        }
         cmd.arg("run")
             .arg(format!("--bundle={}", bundle.display()))
             .arg(id)

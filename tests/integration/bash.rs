@@ -1,0 +1,68 @@
+//! The bash plugin and calls between plugins (the conformance suite is tests/bash-conformance).
+
+use crate::util::Env;
+
+#[test]
+fn bash_runs_in_work_and_calls_python_with_the_same_files() {
+    let script = r#"echo hi > greeting.txt
+mkdir -p sub && cd sub
+cat > calc.py <<'EOF'
+import os, sys
+print(os.getcwd(), sys.argv[1:], sys.stdin.read().strip().upper())
+open("from_python.txt", "w").write("written by python")
+EOF
+echo piped | python3 calc.py a b
+cd ..
+python3 -c 'print(open("greeting.txt").read().strip())'
+cat sub/from_python.txt; echo
+python4 2>&1 || echo "status $?"
+"#;
+    let r = Env::new().bash(script, &[]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(
+        r.out(),
+        "/work/sub ['a', 'b'] PIPED\nhi\nwritten by python\n/code/main.sh: line 12: python4: command not found\nstatus 127\n"
+    );
+    let paths: Vec<&str> = r.json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["greeting.txt", "sub/calc.py", "sub/from_python.txt"]
+    );
+}
+
+#[test]
+fn bash_limits() {
+    let env = Env::new();
+    let r = env.bash("while true; do :; done", &["--max-runtime-seconds", "2"]);
+    assert_eq!(r.status(), "TIMEOUT", "{r:?}");
+    let r = env.bash("echo start; sleep 100", &["--max-runtime-seconds", "3"]);
+    assert_eq!((r.status(), r.out()), ("TIMEOUT", "start\n"), "{r:?}");
+    assert!(r.duration_ms() < 5_000, "{}", r.duration_ms());
+    let r = env.bash("s=x; while true; do s=$s$s; done", &[]);
+    assert_eq!(r.status(), "MEMORY_LIMIT", "{r:?}");
+    let r = env.bash("yes | head -c 100000000", &[]);
+    assert_eq!(r.status(), "OUTPUT_LIMIT", "{r:?}");
+    assert_eq!(r.out().len(), 1024 * 1024);
+    let r = env.bash("echo 'foo", &[]);
+    assert_eq!(
+        (r.status(), r.json["exit_code"].as_i64()),
+        ("ERROR", Some(2)),
+        "{r:?}"
+    );
+    assert!(r.err().contains("main.sh"), "{r:?}");
+}
+
+#[test]
+fn a_python_time_out_inside_bash_ends_the_whole_run() {
+    let r = Env::new().bash(
+        "echo before\npython3 -c 'while True: pass'\necho after",
+        &["--max-runtime-seconds", "2"],
+    );
+    assert_eq!(r.status(), "TIMEOUT", "{r:?}");
+    assert_eq!(r.out(), "before\n");
+}

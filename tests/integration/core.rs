@@ -1,0 +1,354 @@
+//! The result contract and the inner wall's limits, through the real binary and the real sandbox.
+
+use crate::util::{Env, sha256_hex};
+
+#[test]
+fn print_is_ok_with_the_whole_contract() {
+    let r = Env::new().python("print('hi')", &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.out(), "hi\n");
+    assert_eq!(r.err(), "");
+    let j = &r.json;
+    assert_eq!(j["exit_code"], 0);
+    assert_eq!(j["stdout_truncated"], false);
+    assert_eq!(j["plugin"]["name"], "python");
+    assert_eq!(j["plugin"]["version"], "3.12.0");
+    assert_eq!(
+        j["plugin"]["sha256"],
+        "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
+    );
+    assert_eq!(j["sandbox"]["outer"], "gvisor");
+    assert_eq!(j["sandbox"]["inner"], "wasmtime");
+    assert_eq!(j["sandbox"]["network"], "none");
+    assert_eq!(j["limits"]["max_runtime_seconds"], 30.0);
+    assert_eq!(j["limits"]["max_ram_mb"], 128);
+    assert_eq!(j["limits"]["enforced"], true);
+    assert!(
+        j["fuel_used"].as_u64().unwrap() > 1_000_000,
+        "{}",
+        j["fuel_used"]
+    );
+    assert_eq!(j["files"], serde_json::json!([]));
+    assert_eq!(j["execution_id"].as_str().unwrap().len(), 36);
+}
+
+#[test]
+fn syntax_error_is_error_with_the_traceback() {
+    let r = Env::new().python("print(", &[]);
+    assert_eq!(r.status(), "ERROR", "{r:?}");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json["exit_code"], 1);
+    assert!(
+        r.err().contains("SyntaxError: '(' was never closed"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn exit_codes_are_reported_as_they_are() {
+    let env = Env::new();
+    let r = env.python("raise SystemExit(3)", &[]);
+    assert_eq!(
+        (r.status(), r.json["exit_code"].as_i64()),
+        ("ERROR", Some(3)),
+        "{r:?}"
+    );
+    // Above 125 (which WASI's own proc_exit refuses) too.
+    let r = env.python("import sys; sys.exit(200)", &[]);
+    assert_eq!(r.json["exit_code"], 200, "{r:?}");
+}
+
+#[test]
+fn busy_loop_times_out_within_a_second_of_the_limit() {
+    let r = Env::new().python("while True: pass", &["--max-runtime-seconds", "2"]);
+    assert_eq!(r.status(), "TIMEOUT", "{r:?}");
+    assert_eq!(r.code, 3);
+    assert!(r.json["exit_code"].is_null());
+    assert!(r.duration_ms() < 3_000, "took {} ms", r.duration_ms());
+}
+
+#[test]
+fn sleep_is_cut_at_the_limit_and_output_before_it_is_kept() {
+    let r = Env::new().python(
+        "import time\nprint('before', flush=True)\ntime.sleep(100)\nprint('after')",
+        &["--max-runtime-seconds", "3"],
+    );
+    assert_eq!(r.status(), "TIMEOUT", "{r:?}");
+    assert_eq!(r.out(), "before\n");
+    let ms = r.duration_ms();
+    assert!((2_900..5_000).contains(&ms), "took {ms} ms");
+}
+
+#[test]
+fn large_allocation_is_memory_limit() {
+    let r = Env::new().python(
+        "print('start', flush=True)\nx = bytearray(512 * 1024 * 1024)",
+        &["--max-ram-mb", "128"],
+    );
+    assert_eq!(r.status(), "MEMORY_LIMIT", "{r:?}");
+    assert_eq!(r.code, 4);
+    assert_eq!(r.out(), "start\n");
+    assert!(r.err().contains("MemoryError"), "{r:?}");
+}
+
+#[test]
+fn output_flood_keeps_the_first_mebibyte() {
+    let r = Env::new().python(
+        "import sys\nsys.stderr.write('e')\nsys.stdout.write('x' * (10 * 1024 * 1024))",
+        &[],
+    );
+    assert_eq!(r.status(), "OUTPUT_LIMIT", "{r:?}");
+    assert_eq!(r.code, 5);
+    assert_eq!(r.out().len(), 1024 * 1024);
+    assert!(r.out().bytes().all(|b| b == b'x'));
+    assert_eq!(r.json["stdout_truncated"], true);
+    assert_eq!(r.err(), "e", "stderr is kept too");
+}
+
+#[test]
+fn runaway_recursion_is_an_ordinary_error() {
+    let r = Env::new().python("def f(n):\n    return f(n + 1)\nf(0)", &[]);
+    assert_eq!(r.status(), "ERROR", "{r:?}");
+    assert!(r.err().contains("RecursionError"), "{r:?}");
+}
+
+#[test]
+fn files_left_in_work_are_listed_relative_paths_work() {
+    let code = r#"import os
+print(os.getcwd())
+open("out.csv", "w").write("a,b\n1,2\n")
+os.makedirs("sub")
+with open("sub/data.bin", "wb") as f:
+    f.write(bytes(range(256)))
+"#;
+    let r = Env::new().python(code, &[]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.out(), "/work\n");
+    let files = r.json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(files[0]["path"], "out.csv");
+    assert_eq!(files[0]["size"], 8);
+    assert_eq!(files[0]["sha256"], sha256_hex(b"a,b\n1,2\n"));
+    assert_eq!(files[1]["path"], "sub/data.bin");
+    assert_eq!(
+        files[1]["sha256"],
+        sha256_hex(&(0..=255u8).collect::<Vec<_>>())
+    );
+}
+
+#[test]
+fn host_files_are_out_of_reach() {
+    let r = Env::new().python(
+        "import os\nfor p in ['/etc/passwd', '../etc/passwd', '/proc/self/environ']:\n    try:\n        print(open(p).read()[:20])\n    except OSError as e:\n        print('refused', p, type(e).__name__)",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert!(!r.out().contains("root:"), "{r:?}");
+    assert_eq!(r.out().matches("refused").count(), 3, "{r:?}");
+}
+
+#[test]
+fn stdin_and_input_files_reach_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "line one\nline two\n").unwrap();
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, "x,y\n3,4\n").unwrap();
+    let r = Env::new().python(
+        "import sys\nprint(len(sys.stdin.readlines()))\nprint(open('data.csv').read().splitlines()[1])\ntry:\n    open('data.csv', 'w')\n    print('writable')\nexcept OSError:\n    print('read-only')",
+        &[
+            "--stdin",
+            input.to_str().unwrap(),
+            "--input-file",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.out(), "2\n3,4\nread-only\n");
+    assert_eq!(
+        r.json["files"],
+        serde_json::json!([]),
+        "inputs are not outputs"
+    );
+}
+
+#[test]
+fn no_stdin_reads_end_of_file() {
+    let r = Env::new().python("import sys; print(repr(sys.stdin.read()))", &[]);
+    assert_eq!(r.out(), "''\n", "{r:?}");
+}
+
+#[test]
+fn a_larger_request_is_clamped_and_noted() {
+    let r = Env::new().python(
+        "print(1)",
+        &["--max-runtime-seconds", "500", "--max-ram-mb", "9999"],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.json["limits"]["max_runtime_seconds"], 30.0);
+    assert_eq!(r.json["limits"]["max_ram_mb"], 128);
+    assert!(r.notices().contains("clamped to 30"), "{}", r.notices());
+    let r = Env::new()
+        .with("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "4")
+        .python("print(1)", &["--max-runtime-seconds", "2"]);
+    assert_eq!(r.json["limits"]["max_runtime_seconds"], 2.0, "{r:?}");
+}
+
+#[test]
+fn code_from_a_file_and_from_stdin() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.py");
+    std::fs::write(&f, "print('from file')").unwrap();
+    let r = env.run(&["--lang", "py", "--file", f.to_str().unwrap()]);
+    assert_eq!(r.out(), "from file\n", "{r:?}");
+    let r = env.run_with_stdin(&["--lang", "python3"], Some(b"print('from stdin')"));
+    assert_eq!(r.out(), "from stdin\n", "{r:?}");
+}
+
+#[test]
+fn text_mode_prints_output_and_exits_with_the_status_code() {
+    let out = Env::new().output(
+        &[
+            "run",
+            "--lang",
+            "python",
+            "--code",
+            "print('plain'); raise SystemExit(2)",
+        ],
+        None,
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "plain\n");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ERROR: the code exited with status 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wasmtime_only_mode_works_and_says_it_is_unsafe() {
+    let r = Env::new().python("print('inner only')", &["--no-gvisor"]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.json["sandbox"]["outer"], "none");
+    assert_eq!(r.json["limits"]["enforced"], false);
+    assert!(r.notices().contains("UNSAFE"), "{}", r.notices());
+}
+
+#[test]
+fn bad_requests_are_invalid_input_with_a_way_out() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.py");
+    std::fs::write(&big, "#".repeat(1024 * 1024 + 1)).unwrap();
+    let latin1 = dir.path().join("latin1.py");
+    std::fs::write(&latin1, b"print('caf\xe9')").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--lang", "cobol", "--code", "x"],
+            "installed: bash (sh, shell), python (python3, py)",
+        ),
+        (
+            vec!["--lang", "python", "--code", "  \n"],
+            "the code is empty",
+        ),
+        (
+            vec!["--lang", "python", "--file", big.to_str().unwrap()],
+            "1 MiB",
+        ),
+        (
+            vec!["--lang", "python", "--file", latin1.to_str().unwrap()],
+            "not valid UTF-8",
+        ),
+        (
+            vec!["--lang", "python", "--file", "/nonexistent.py"],
+            "cannot read the code file",
+        ),
+        (
+            vec![
+                "--lang",
+                "python",
+                "--code",
+                "1",
+                "--max-runtime-seconds",
+                "0",
+            ],
+            "must be a positive number",
+        ),
+        (
+            vec![
+                "--lang",
+                "python",
+                "--code",
+                "1",
+                "--max-runtime-seconds",
+                "-3",
+            ],
+            "must be a positive number",
+        ),
+        (
+            vec!["--lang", "python", "--code", "1", "--max-ram-mb", "lots"],
+            "is not a number",
+        ),
+        (
+            vec!["--lang", "python", "--code", "1", "--max-ram-mb", "1"],
+            "needs at least 16 MiB",
+        ),
+    ];
+    for (args, want) in cases {
+        let r = env.run(&args);
+        assert_eq!(r.status(), "INVALID_INPUT", "{args:?}: {r:?}");
+        assert_eq!(r.code, 2, "{args:?}");
+        assert!(
+            r.message().contains(want),
+            "{args:?}: want {want:?} in {:?}",
+            r.message()
+        );
+    }
+}
+
+#[test]
+fn malformed_settings_name_the_variable() {
+    for (var, value, want) in [
+        (
+            "CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS",
+            "abc",
+            "whole number",
+        ),
+        (
+            "CODE_EVAL_VALVE_OVERRIDE_MAX_RAM_MEGABYTES",
+            "0",
+            "at least 1",
+        ),
+        ("CODE_EVAL_VALVE_OVERRIDE_DEBUG", "perhaps", "true or false"),
+        ("NESTBOX_GVISOR_PLATFORM", "warp", "unknown gVisor platform"),
+    ] {
+        let r = Env::new().with(var, value).python("print(1)", &[]);
+        assert_eq!(r.status(), "INVALID_INPUT", "{var}: {r:?}");
+        assert!(r.message().contains(var), "{var}: {}", r.message());
+        assert!(r.message().contains(want), "{var}: {}", r.message());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nestbox.toml");
+    std::fs::write(&file, "max_runtime = 5\n").unwrap();
+    let r = Env::new()
+        .with("NESTBOX_CONFIG", file.to_str().unwrap())
+        .python("print(1)", &[]);
+    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
+    assert!(r.message().contains("max_runtime"), "{}", r.message());
+}
+
+#[test]
+fn a_config_file_sets_operator_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nestbox.toml");
+    std::fs::write(&file, "max_runtime_seconds = 7\nmax_ram_megabytes = 64\n").unwrap();
+    let r = Env::new()
+        .with("NESTBOX_CONFIG", file.to_str().unwrap())
+        .python("print(1)", &[]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(r.json["limits"]["max_runtime_seconds"], 7.0);
+    assert_eq!(r.json["limits"]["max_ram_mb"], 64);
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real `nestbox` binary, the real runsc and the real plugins. They need
+//! root and a prepared checkout (scripts/setup.sh); scripts/test.sh runs them.
+
+mod bash;
+mod core;
+mod gvisor;
+mod install;
+mod plugins;
+mod selftest;
+mod storage;
+mod util;

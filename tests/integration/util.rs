@@ -1,0 +1,253 @@
+//! Helpers: run the real `nestbox` binary with a private state dir and read its JSON result.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::Value;
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nestbox"))
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// An isolated nestbox environment: its own state dir, no config file, no background update
+/// checks or installs unless a test asks for them.
+pub struct Env {
+    pub state: tempfile::TempDir,
+    pub vars: Vec<(String, String)>,
+}
+
+/// One `nestbox` invocation's result.
+pub struct Run {
+    pub code: i32,
+    pub json: Value,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn status(&self) -> &str {
+        self.json["status"].as_str().unwrap_or("<no status>")
+    }
+
+    pub fn message(&self) -> &str {
+        self.json["message"].as_str().unwrap_or("")
+    }
+
+    pub fn out(&self) -> &str {
+        self.json["stdout"].as_str().unwrap_or("")
+    }
+
+    pub fn err(&self) -> &str {
+        self.json["stderr"].as_str().unwrap_or("")
+    }
+
+    pub fn duration_ms(&self) -> u64 {
+        self.json["duration_ms"].as_u64().unwrap_or(u64::MAX)
+    }
+
+    pub fn notices(&self) -> String {
+        self.json["notices"].to_string()
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {} status {} message {:?}\nstdout {:?}\nstderr {:?}\nprocess stderr {:?}",
+            self.code,
+            self.status(),
+            self.message(),
+            self.out().chars().take(500).collect::<String>(),
+            self.err().chars().take(800).collect::<String>(),
+            self.stderr.chars().take(800).collect::<String>()
+        )
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let state = tempfile::Builder::new()
+            .prefix("nestbox-test-")
+            .tempdir()
+            .expect("temp state dir");
+        let vars = vec![
+            (
+                "NESTBOX_STATE_DIR".into(),
+                state.path().display().to_string(),
+            ),
+            ("NESTBOX_CONFIG".into(), String::new()),
+            (
+                "CODE_EVAL_VALVE_OVERRIDE_CHECK_FOR_UPDATES".into(),
+                "false".into(),
+            ),
+            (
+                "CODE_EVAL_VALVE_OVERRIDE_AUTO_INSTALL".into(),
+                "false".into(),
+            ),
+        ];
+        Env { state, vars }
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Env {
+        self.vars.retain(|(k, _)| k != name);
+        self.vars.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// A command with only our variables (plus PATH, HOME and a shared module cache, when set).
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.env_clear();
+        for k in ["PATH", "HOME", "NESTBOX_CACHE_DIR"] {
+            if let Ok(v) = std::env::var(k) {
+                cmd.env(k, v);
+            }
+        }
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn output(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut cmd = self.cmd();
+        cmd.args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("starting nestbox");
+        if let Some(bytes) = stdin {
+            let mut s = child.stdin.take().unwrap();
+            s.write_all(bytes).unwrap();
+        }
+        child.wait_with_output().expect("waiting for nestbox")
+    }
+
+    /// `nestbox run --json ARGS...`, parsed.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, None)
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let mut all = vec!["run", "--json"];
+        all.extend_from_slice(args);
+        let out = self.output(&all, stdin);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            json,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn python(&self, code: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["--lang", "python", "--code", code];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    pub fn bash(&self, code: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["--lang", "bash", "--code", code];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 that answers every request with one body, recording the
+/// request lines. Stops when dropped.
+pub struct HttpServer {
+    pub port: u16,
+    pub requests: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl HttpServer {
+    pub fn serve(body: Vec<u8>) -> HttpServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s, r) = (stop.clone(), requests.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        conn.set_nonblocking(false).unwrap();
+                        let mut buf = [0u8; 8192];
+                        let n = conn.read(&mut buf).unwrap_or(0);
+                        let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                        r.lock()
+                            .unwrap()
+                            .push(head.lines().next().unwrap_or("").to_string());
+                        let _ = write!(
+                            conn,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = conn.write_all(&body);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        HttpServer {
+            port,
+            requests,
+            stop,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+pub fn sha512_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha512::digest(bytes))
+}
+
+/// Copy the python plugin's folder (manifest, boot dir, runtime) to a temp plugins dir.
+pub fn copy_python_plugin(to: &Path) -> PathBuf {
+    let src = repo().join("plugins/python");
+    let dest = to.join("python");
+    std::fs::create_dir_all(dest.join("boot")).unwrap();
+    for f in ["plugin.toml", "python-3.12.0.wasm"] {
+        std::fs::copy(src.join(f), dest.join(f)).unwrap();
+    }
+    std::fs::copy(
+        src.join("boot/sitecustomize.py"),
+        dest.join("boot/sitecustomize.py"),
+    )
+    .unwrap();
+    dest
+}
