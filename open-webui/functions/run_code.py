@@ -78,7 +78,7 @@ _INLINE_MAX_LINES = 128
 _INLINE_MAX_BYTES = 65535
 _MODEL_OUTPUT_CHARS = 32000
 _CHILD_GRACE_SECONDS = 90
-_PROGRESS_EVERY_SECONDS = 5.0
+_PROGRESS_EVERY_SECONDS = 10.0
 _HOST_PATH = re.compile(r"(?<![\w.:/~-])/(?!(?:work|code)(?:/|\b))[\w.@+-]+(?:/[\w.@+-]*)*")
 
 _Emitter = Callable[[dict], Awaitable[Any]] | None
@@ -286,7 +286,7 @@ def _plugins_from_json(text: str) -> list[dict]:
     return [
         {
             "name": str(p["name"]),
-            "aliases": [str(a) for a in p.get("aliases") or [p["name"]]],
+            "aliases": list(dict.fromkeys([str(p["name"]), *map(str, p.get("aliases") or [])])),
             "description": str(p.get("description") or p["name"]),
         }
         for p in plugins

@@ -3,7 +3,10 @@
 
 import json
 import os
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,35 @@ async def test_server_valve_needs_a_nestbox_with_server(tools, tool, events) -> 
     else:
         assert result["status"] == "INVALID_INPUT"
         assert "this nestbox has no --server" in result["message"]
+
+
+@pytest.fixture
+def nobody_home() -> Iterator[Path]:
+    home = Path(tempfile.mkdtemp(prefix="nestbox-nobody-"))  # pytest's tmp_path is root-only
+    home.chmod(0o777)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_limits_not_enforceable_names_the_fix(
+    tool, events, monkeypatch, tmp_path, nestbox, nobody_home: Path
+) -> None:
+    """The real binary run as an unprivileged user (a wrapper only drops root)."""
+    home = nobody_home
+    wrapper = fake_binary(
+        tmp_path,
+        f'exec setpriv --reuid=65534 --regid=65534 --clear-groups env HOME={home} {nestbox} "$@"\n',
+    )
+    monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY", wrapper)
+    result = await run(tool, events)
+    assert result["status"] == "SANDBOX_ERROR"
+    status = events.final_status()
+    assert status.startswith("The code sandbox is not working: resource limits cannot be enforced")
+    assert "run nestbox as root" in status and "nestbox doctor" in status
+
+
+async def test_output_cannot_inject_html_into_the_block(tool, events: Recorder) -> None:
+    await run(tool, events, "print('</pre><script>alert(1)</script><img src=x onerror=alert(2)>')")
+    [page] = events.of("embeds")[0]["embeds"]
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;/pre&gt;&lt;script&gt;" in page
