@@ -332,8 +332,13 @@ _feature_cache: dict[str, set[str]] = {}
 
 
 async def _features(settings: _Settings) -> set[str]:
-    """The optional `nestbox run` flags this binary has (read once from its --help)."""
-    if settings.binary not in _feature_cache:
+    """The optional `nestbox run` flags this binary has (read from its --help once per version
+    of the file)."""
+    try:
+        key = f"{settings.binary}:{os.stat(settings.binary).st_mtime_ns}"
+    except OSError:
+        return set()  # running it will say what is wrong
+    if key not in _feature_cache:
         try:
             proc = await asyncio.create_subprocess_exec(
                 settings.binary,
@@ -347,8 +352,8 @@ async def _features(settings: _Settings) -> set[str]:
             out, _ = await asyncio.wait_for(proc.communicate(), 20)
         except (OSError, TimeoutError):
             return set()  # running it will say what is wrong
-        _feature_cache[settings.binary] = set(re.findall(r"--[a-z][a-z-]+", out.decode()))
-    return _feature_cache[settings.binary]
+        _feature_cache[key] = set(re.findall(r"--[a-z][a-z-]+", out.decode()))
+    return _feature_cache[key]
 
 
 def _strip_fences(code: str) -> str:
@@ -463,7 +468,7 @@ async def _argv(job: _Job, settings: _Settings) -> tuple[list[str], list[str]]:
     user_id = str((job.user or {}).get("id") or "")
     if user_id and "--keep-files-for" in flags:
         argv += ["--keep-files-for", user_id]
-    elif user_id:
+    elif user_id and flags:
         notes.append("files are listed but not kept: this nestbox has no --keep-files-for")
     return argv, notes
 

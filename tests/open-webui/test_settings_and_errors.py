@@ -94,6 +94,7 @@ async def test_binary_missing(tool, events: Recorder, monkeypatch, tmp_path: Pat
     assert result["status"] == "SANDBOX_ERROR"
     status = events.final_status()
     assert "the nestbox program was not found" in status
+    assert result["notices"] == []
     assert "NESTBOX_BINARY" in status and "`nestbox doctor`" in status
     assert str(tmp_path) not in status and str(tmp_path) not in json.dumps(result)
 
