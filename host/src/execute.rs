@@ -293,23 +293,11 @@ impl Nestbox {
             Ok(f) => f,
             Err(e) => return (RunResult::not_run(Status::InvalidInput, e), None),
         };
-        // The job's plugin, plus every other prepared plugin it may call by name.
-        let mut modules = vec![(plugin.clone(), ready.cwasm_path.clone())];
-        for other in self
-            .registry
-            .plugins
-            .iter()
-            .filter(|p| p.manifest.name != plugin.manifest.name)
-        {
-            if let Ok(Ok(r)) = self.cache.check(&self.runner.engine, other) {
-                modules.push((other.clone(), r.cwasm_path));
-            }
-        }
-        let job = SandboxJob {
-            id: id.to_string(),
-            plugin: plugin.clone(),
-            modules,
-            job: GuestJob {
+        let job = self.sandbox_job(
+            id,
+            plugin,
+            ready,
+            GuestJob {
                 code: checked.code,
                 stdin_b64: checked
                     .stdin
@@ -317,8 +305,8 @@ impl Nestbox {
                 input_files,
                 limits,
             },
-            observer: opts.observer.clone(),
-        };
+            opts.observer.clone(),
+        );
         let g = gvisor.clone();
         let run = match tokio::task::spawn_blocking(move || g.run(job)).await {
             Ok(r) => r,
@@ -337,6 +325,75 @@ impl Nestbox {
             pooled: false,
         });
         (result, run.dir)
+    }
+
+    /// A sandbox job: the job's plugin, plus every other prepared plugin it may call by name.
+    fn sandbox_job(
+        &self,
+        id: &str,
+        plugin: &Plugin,
+        ready: &Ready,
+        job: GuestJob,
+        observer: Option<Arc<dyn OutputObserver>>,
+    ) -> SandboxJob {
+        let mut modules = vec![(plugin.clone(), ready.cwasm_path.clone())];
+        for other in self
+            .registry
+            .plugins
+            .iter()
+            .filter(|p| p.manifest.name != plugin.manifest.name)
+        {
+            if let Ok(Ok(r)) = self.cache.check(&self.runner.engine, other) {
+                modules.push((other.clone(), r.cwasm_path));
+            }
+        }
+        SandboxJob {
+            id: id.to_string(),
+            plugin: plugin.clone(),
+            modules,
+            job,
+            observer,
+        }
+    }
+
+    /// Write the OCI bundle a run in `language` would get (see `nestbox debug bundle`).
+    pub async fn write_bundle(
+        &self,
+        language: &str,
+        out: &std::path::Path,
+        command: Option<Vec<String>>,
+    ) -> Result<std::path::PathBuf, String> {
+        let plugin = self
+            .registry
+            .find(language)
+            .ok_or_else(|| {
+                format!(
+                    "unknown language {language:?}; installed: {}",
+                    self.registry.names_and_aliases()
+                )
+            })?
+            .clone();
+        let (limits, _) = limits::resolve(
+            &self.settings.settings,
+            &plugin.manifest,
+            Default::default(),
+        )
+        .map_err(|e| e.0)?;
+        let ready = self
+            .cache
+            .ensure(&self.runner.engine, &plugin, &Quiet)
+            .map_err(|e| e.to_string())?;
+        let (gvisor, _) = self.gvisor().await?;
+        let job = GuestJob {
+            code: String::new(),
+            stdin_b64: None,
+            input_files: Vec::new(),
+            limits,
+        };
+        let job = self.sandbox_job("inspect", &plugin, &ready, job, None);
+        gvisor
+            .write_bundle(out, &job, command)
+            .map_err(|e| e.to_string())
     }
 
     /// The Wasmtime-only path: the runner in this process, per-run dirs under the state dir.

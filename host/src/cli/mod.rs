@@ -62,6 +62,9 @@ enum Command {
     Gvisor(gvisor::GvisorCommand),
     /// Show every operator setting, where to set it, and its current value.
     Settings,
+    /// Tools for looking inside: `nestbox debug bundle` writes the OCI bundle a run would use.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
     /// Internal: look for a newer gVisor release (started in the background by runs).
     #[command(hide = true)]
     UpdateCheck,
@@ -71,6 +74,23 @@ enum Command {
         /// The plugin to load before the job arrives.
         #[arg(long)]
         plugin: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DebugCommand {
+    /// Write the OCI bundle (config.json and root skeleton) a run would use, to inspect it or to
+    /// time `runsc run` with it. Prints the bundle's path.
+    Bundle {
+        /// The plugin whose run to reproduce.
+        #[arg(long)]
+        lang: String,
+        /// Where to write it (`bundle/`, `work/`, `scratch/` are created inside).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace the sandbox's command (for example `/nestbox --version`).
+        #[arg(last = true)]
+        command: Vec<String>,
     },
 }
 
@@ -85,6 +105,11 @@ pub fn main() -> ExitCode {
             with_settings(cli.config.as_deref(), |s| self_test::main(s, args))
         }
         Command::Gvisor(cmd) => with_settings(cli.config.as_deref(), |s| gvisor::main(s, cmd)),
+        Command::Debug(DebugCommand::Bundle { lang, out, command }) => {
+            with_settings(cli.config.as_deref(), |s| {
+                debug_bundle(s, &lang, &out, command)
+            })
+        }
         Command::UpdateCheck => with_settings(cli.config.as_deref(), gvisor::update_check),
         Command::Settings => with_settings(cli.config.as_deref(), show_settings),
         Command::Guest { plugin } => crate::sandbox::guest::main(&plugin),
@@ -99,6 +124,32 @@ fn with_settings(config: Option<&std::path::Path>, f: impl FnOnce(LoadedSettings
         Err(e) => {
             eprintln!("nestbox: {e}");
             2
+        }
+    }
+}
+
+fn debug_bundle(
+    loaded: LoadedSettings,
+    lang: &str,
+    out: &std::path::Path,
+    command: Vec<String>,
+) -> i32 {
+    let nestbox = match crate::execute::Nestbox::open(loaded) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("nestbox: {e}");
+            return 6;
+        }
+    };
+    let command = (!command.is_empty()).then_some(command);
+    match runtime().block_on(nestbox.write_bundle(lang, out, command)) {
+        Ok(path) => {
+            println!("{}", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("nestbox: {e}");
+            6
         }
     }
 }

@@ -184,10 +184,10 @@ fn verify(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine) -
                 continue;
             }
         }
-        match state(cache, engine, p) {
-            (true, _) => println!("✔ {name}: precompiled module checked"),
-            (false, why) => {
-                eprintln!("✘ {name}: precompiled module {why}");
+        match cache.verify_full(engine, p) {
+            Ok(()) => println!("✔ {name}: precompiled module hashed in full, matches its record"),
+            Err(why) => {
+                eprintln!("✘ {name}: precompiled module {why}: run `nestbox plugins prepare`");
                 failed += 1;
             }
         }

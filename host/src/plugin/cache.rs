@@ -1,9 +1,14 @@
 //! Precompiled modules (`.cwasm`), one per plugin, keyed by the artifact's SHA-256, the Wasmtime
 //! version and the engine's compatibility hash. `nestbox plugins prepare` fills the cache; the run
-//! path only checks and deserializes. An entry is never trusted blindly: its key, its size and its
-//! BLAKE3 hash are checked on every load, and the artifact's stamp (size, times, inode) is compared
-//! with the one recorded when it was last hashed, so a replaced artifact is hashed again. A stale or
-//! corrupt entry is rebuilt.
+//! path only checks and maps them (no compiling, no copying).
+//!
+//! An entry is never trusted blindly. Each is written atomically with a record holding its key,
+//! its BLAKE3 hash and its file stamp (size, modification and change times, inode). Every load
+//! compares the key and both files' stamps with the record; any difference (a replaced, truncated,
+//! edited or touched file) means hashing in full: a module whose hash still matches is re-stamped,
+//! one that does not is rebuilt, and an artifact that does not match its manifest is refused.
+//! `nestbox plugins verify` hashes everything in full regardless. Hashing 30 MB on every run would
+//! cost more than running `print("hi")`; a stamp cannot change without the file being written.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -56,7 +61,7 @@ struct Meta {
     wasmtime: String,
     artifact_sha256: String,
     artifact_stamp: FileStamp,
-    cwasm_size: u64,
+    cwasm_stamp: FileStamp,
     cwasm_blake3: String,
 }
 
@@ -85,8 +90,6 @@ impl std::fmt::Display for Rebuild {
 pub struct Ready {
     pub plugin: String,
     pub cwasm_path: PathBuf,
-    /// The entry's bytes, already read for the check.
-    pub bytes: Vec<u8>,
     pub artifact_sha256: String,
     /// Set when the entry was (re)built by this call.
     pub rebuilt: Option<(Rebuild, Duration)>,
@@ -165,7 +168,7 @@ impl ModuleCache {
         let (cwasm_path, meta_path) = self.paths(name);
         self.check_permissions()?;
 
-        let meta: Meta = match std::fs::read(&meta_path) {
+        let mut meta: Meta = match std::fs::read(&meta_path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(m) => m,
                 Err(e) => return Ok(Err(Rebuild::Corrupt(format!("unreadable record: {e}")))),
@@ -192,21 +195,15 @@ impl ModuleCache {
             };
             return Ok(Err(Rebuild::Stale(why)));
         }
+        let mut restamp = false;
         if meta.artifact_stamp != stamp {
             // The artifact file was touched since it was last hashed: hash it again.
             let (_, new_stamp) = artifact::verify(plugin)?;
-            let meta = Meta {
-                artifact_stamp: new_stamp,
-                ..meta.clone()
-            };
-            // Best effort: a read-only cache just rehashes next time.
-            let _ = write_atomic(
-                &meta_path,
-                &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
-            );
+            meta.artifact_stamp = new_stamp;
+            restamp = true;
         }
-        let bytes = match std::fs::read(&cwasm_path) {
-            Ok(b) => b,
+        let cwasm_stamp = match FileStamp::of(&cwasm_path) {
+            Ok(s) => s,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Err(Rebuild::Corrupt("compiled module missing".into())));
             }
@@ -218,26 +215,51 @@ impl ModuleCache {
                 });
             }
         };
-        if bytes.len() as u64 != meta.cwasm_size {
-            return Ok(Err(Rebuild::Corrupt(format!(
-                "{} bytes, {} recorded",
-                bytes.len(),
-                meta.cwasm_size
-            ))));
+        if cwasm_stamp != meta.cwasm_stamp {
+            let bytes = std::fs::read(&cwasm_path).map_err(|source| CacheError::Io {
+                step: "reading",
+                path: cwasm_path.clone(),
+                source,
+            })?;
+            if blake3::hash(&bytes).to_hex().as_str() != meta.cwasm_blake3 {
+                return Ok(Err(Rebuild::Corrupt(
+                    "its content differs from the record".into(),
+                )));
+            }
+            meta.cwasm_stamp = cwasm_stamp;
+            restamp = true;
         }
-        let actual = blake3::hash(&bytes).to_hex().to_string();
-        if actual != meta.cwasm_blake3 {
-            return Ok(Err(Rebuild::Corrupt(
-                "content hash differs from the record".into(),
-            )));
+        if restamp {
+            // Best effort: a read-only cache just hashes again next time.
+            let _ = write_atomic(
+                &meta_path,
+                &serde_json::to_vec_pretty(&meta).unwrap_or_default(),
+            );
         }
         Ok(Ok(Ready {
             plugin: name.clone(),
             cwasm_path,
-            bytes,
             artifact_sha256: expected,
             rebuilt: None,
         }))
+    }
+
+    /// Hash an entry in full against its record (`nestbox plugins verify`).
+    pub fn verify_full(&self, engine: &Engine, plugin: &Plugin) -> Result<(), String> {
+        let (cwasm_path, meta_path) = self.paths(&plugin.manifest.name);
+        let meta: Meta = std::fs::read(&meta_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or("not prepared")?;
+        let expected = artifact::expected_sha256(plugin).map_err(|e| e.to_string())?;
+        if meta.key != Self::key(engine, &expected) {
+            return Err("stale: built for another runtime, Wasmtime or engine settings".into());
+        }
+        let bytes = std::fs::read(&cwasm_path).map_err(|e| e.to_string())?;
+        if blake3::hash(&bytes).to_hex().as_str() != meta.cwasm_blake3 {
+            return Err("corrupt: its content differs from the record".into());
+        }
+        Ok(())
     }
 
     /// Compile the plugin's artifact and store it. The artifact is hashed in full first.
@@ -286,12 +308,21 @@ impl ModuleCache {
             wasmtime: WASMTIME_VERSION.to_string(),
             artifact_sha256: artifact_sha256.clone(),
             artifact_stamp: stamp,
-            cwasm_size: compiled.len() as u64,
+            // Replaced by the written file's stamp below.
+            cwasm_stamp: stamp,
             cwasm_blake3: blake3::hash(&compiled).to_hex().to_string(),
         };
         // The module first, then the record that vouches for it: a crash in between leaves a
         // record that does not match, which is detected and rebuilt.
         write_atomic(&cwasm_path, &compiled)?;
+        let meta = Meta {
+            cwasm_stamp: FileStamp::of(&cwasm_path).map_err(|source| CacheError::Io {
+                step: "reading",
+                path: cwasm_path.clone(),
+                source,
+            })?,
+            ..meta
+        };
         write_atomic(
             &meta_path,
             &serde_json::to_vec_pretty(&meta).expect("serialising cache metadata"),
@@ -299,7 +330,6 @@ impl ModuleCache {
         Ok(Ready {
             plugin: name.clone(),
             cwasm_path,
-            bytes: compiled,
             artifact_sha256,
             rebuilt: Some((why, took)),
         })
@@ -332,20 +362,17 @@ impl ModuleCache {
     }
 }
 
-/// Deserialize a checked entry.
+/// Map a checked entry into memory (pages are loaded lazily; nothing is copied).
 pub fn load(engine: &Engine, ready: &Ready) -> Result<Module, CacheError> {
-    // SAFETY: the bytes were produced by `Engine::precompile_module` with a compatible engine
-    // (the key covers the Wasmtime version and engine settings) and were checked against the
-    // BLAKE3 hash recorded when they were written, in a folder only we can write.
-    unsafe { Module::deserialize(engine, &ready.bytes) }.map_err(|e| CacheError::Load {
-        path: ready.cwasm_path.clone(),
-        message: format!("{e:#}"),
-    })
+    load_file(engine, &ready.cwasm_path)
 }
 
-/// Deserialize an entry by path, inside the sandbox, where the host has already checked it.
+/// Map an entry by path: after [`ModuleCache::check`] on the host, or inside the sandbox, where
+/// the host checked it and mounted it read-only.
 pub fn load_file(engine: &Engine, path: &Path) -> Result<Module, CacheError> {
-    // SAFETY: the host checked this entry (see `load`) and mounted it read-only.
+    // SAFETY: the file was produced by `Engine::precompile_module` with a compatible engine (the
+    // key covers the Wasmtime version and engine settings), in a folder only root or we can
+    // write, and it is unchanged since (its stamp or full hash matches the record).
     unsafe { Module::deserialize_file(engine, path) }.map_err(|e| CacheError::Load {
         path: path.to_path_buf(),
         message: format!("{e:#}"),

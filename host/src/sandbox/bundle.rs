@@ -52,8 +52,8 @@ pub struct Bind {
 pub struct BundleConfig {
     /// The static nestbox binary on the host.
     pub guest_binary: PathBuf,
-    /// The plugin to start (`nestbox guest --plugin NAME`).
-    pub plugin: String,
+    /// The sandbox's process: normally `/nestbox guest --plugin NAME` (see [`guest_command`]).
+    pub command: Vec<String>,
     /// Plugin folders and modules to bind read-only (guest paths under /plugins and /modules).
     pub binds: Vec<Bind>,
     pub work_dir: PathBuf,
@@ -71,6 +71,13 @@ pub struct Resources {
     pub memory_bytes: i64,
     /// CPUs the sandbox may use (1.0 = one core).
     pub cpus: f64,
+}
+
+/// The guest agent's command line for a plugin.
+pub fn guest_command(plugin: &str) -> Vec<String> {
+    [GUEST_BINARY, "guest", "--plugin", plugin]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Write `config.json` and the root skeleton (mount points) into `bundle_dir`.
@@ -141,12 +148,7 @@ pub fn spec(c: &BundleConfig) -> Result<Spec, BundleError> {
                 .gid(SANDBOX_UID)
                 .build()?,
         )
-        .args(vec![
-            GUEST_BINARY.to_string(),
-            "guest".to_string(),
-            "--plugin".to_string(),
-            c.plugin.clone(),
-        ])
+        .args(c.command.clone())
         .env(vec!["PATH=/".to_string(), "RUST_BACKTRACE=0".to_string()])
         .cwd("/")
         .capabilities(capabilities)
@@ -265,7 +267,7 @@ mod tests {
     fn config() -> BundleConfig {
         BundleConfig {
             guest_binary: "/opt/nestbox".into(),
-            plugin: "python".into(),
+            command: guest_command("python"),
             binds: vec![Bind {
                 host: "/p/python".into(),
                 guest: "/plugins/python".into(),

@@ -141,7 +141,7 @@ impl Gvisor {
             Ok(d) => d,
             Err(e) => return failed(Status::SandboxError, e.to_string(), started),
         };
-        let config = self.bundle_config(&job, &dir, &limits);
+        let config = self.bundle_config(&job, &dir.work, &dir.scratch, &limits);
         if let Err(e) = bundle::write(&dir.bundle, &config) {
             return failed(Status::SandboxError, e.to_string(), started);
         }
@@ -178,7 +178,45 @@ impl Gvisor {
         }
     }
 
-    fn bundle_config(&self, job: &SandboxJob, dir: &RunDir, limits: &Limits) -> BundleConfig {
+    /// Write the bundle a run of `job` would use into `out` (`out/bundle`, with `out/work` and
+    /// `out/scratch` beside it), optionally with another command: for inspecting the spec and for
+    /// timing bare runsc with it.
+    pub fn write_bundle(
+        &self,
+        out: &Path,
+        job: &SandboxJob,
+        command: Option<Vec<String>>,
+    ) -> Result<PathBuf, bundle::BundleError> {
+        let (work, scratch, bundle_dir) =
+            (out.join("work"), out.join("scratch"), out.join("bundle"));
+        for d in [&work, &scratch, &bundle_dir] {
+            std::fs::create_dir_all(d).map_err(|source| bundle::BundleError::Io {
+                step: "creating",
+                path: d.clone(),
+                source,
+            })?;
+            let nobody = Some(nix::unistd::Uid::from_raw(bundle::SANDBOX_UID));
+            let _ = nix::unistd::chown(
+                d,
+                nobody,
+                Some(nix::unistd::Gid::from_raw(bundle::SANDBOX_UID)),
+            );
+        }
+        let mut config = self.bundle_config(job, &work, &scratch, &job.job.limits);
+        if let Some(c) = command {
+            config.command = c;
+        }
+        bundle::write(&bundle_dir, &config)?;
+        Ok(bundle_dir)
+    }
+
+    fn bundle_config(
+        &self,
+        job: &SandboxJob,
+        work: &Path,
+        scratch: &Path,
+        limits: &Limits,
+    ) -> BundleConfig {
         let mut binds = Vec::new();
         for (plugin, cwasm) in &job.modules {
             let name = &plugin.manifest.name;
@@ -194,10 +232,10 @@ impl Gvisor {
         let overhead = self.settings.sandbox_memory_overhead_megabytes;
         BundleConfig {
             guest_binary: self.guest_binary.clone(),
-            plugin: job.plugin.manifest.name.clone(),
+            command: bundle::guest_command(&job.plugin.manifest.name),
             binds,
-            work_dir: dir.work.clone(),
-            scratch_dir: dir.scratch.clone(),
+            work_dir: work.to_path_buf(),
+            scratch_dir: scratch.to_path_buf(),
             resources: self.enforce.then(|| Resources {
                 memory_bytes: ((limits.max_ram_mb + overhead) * 1024 * 1024) as i64,
                 cpus: 1.0,
