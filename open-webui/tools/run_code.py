@@ -105,11 +105,13 @@ class _Valves(BaseModel):
     )
     AUTO_INSTALL: bool = Field(
         default=False,
-        description="Kept for compatibility; nestbox never downloads at run time: install runsc "
-        "ahead of time.",
+        description="When runsc is missing, let nestbox install a pinned, checksum-verified gVisor "
+        "release during a chat. Off: install runsc ahead of time (the Docker image does).",
     )
     CHECK_FOR_UPDATES: bool = Field(
-        default=False, description="Kept for compatibility; nestbox does not phone home."
+        default=False,
+        description="Let nestbox check for a newer gVisor in the background and mention it in "
+        "notices. Off: no requests to the outside.",
     )
     DEBUG: bool = Field(
         default=False,
