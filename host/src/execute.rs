@@ -3,6 +3,7 @@
 //! or returns early without one.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -21,7 +22,10 @@ use crate::sandbox::install::{self, Pin};
 use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;
 use crate::sandbox::runsc::{self, RunscError};
-use crate::sandbox::{Gvisor, SandboxError, SandboxJob, updates};
+use crate::sandbox::{
+    Gvisor, Remains, SandboxError, SandboxJob, SandboxRun, SandboxSource, SandboxSpec, run_booted,
+    updates,
+};
 use crate::settings::LoadedSettings;
 use crate::storage::{Quotas, Storage};
 use crate::workdir;
@@ -44,6 +48,10 @@ pub struct RunOptions {
     pub observer: Option<Arc<dyn OutputObserver>>,
     /// Progress of slow steps (compiling a plugin that was not prepared).
     pub progress: Arc<dyn Progress + Send + Sync>,
+    /// Set to stop the run early; its sandbox is killed (a client went away, a signal).
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Pre-booted sandboxes to use instead of booting one (`nestbox serve`).
+    pub pool: Option<Arc<dyn SandboxSource>>,
 }
 
 impl Default for RunOptions {
@@ -52,6 +60,8 @@ impl Default for RunOptions {
             isolation: Isolation::Gvisor,
             observer: None,
             progress: Arc::new(Quiet),
+            cancel: None,
+            pool: None,
         }
     }
 }
@@ -72,6 +82,23 @@ pub struct Nestbox {
     pub cache: Arc<ModuleCache>,
     pub runner: Arc<Runner>,
     gvisor: Mutex<Option<Arc<Gvisor>>>,
+    teardowns: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// What a finished run left on the host: its directories, and for gVisor runs the sandbox's
+/// exit and teardown. Dropping it removes everything.
+enum Leftover {
+    Sandbox(Box<Remains>),
+    Dirs(RunDir),
+}
+
+impl Leftover {
+    fn work(&self) -> &std::path::Path {
+        match self {
+            Leftover::Sandbox(r) => r.work(),
+            Leftover::Dirs(d) => &d.work,
+        }
+    }
 }
 
 impl Nestbox {
@@ -94,6 +121,7 @@ impl Nestbox {
             cache,
             runner: Arc::new(runner),
             gvisor: Mutex::default(),
+            teardowns: Mutex::default(),
         })
     }
 
@@ -147,6 +175,50 @@ impl Nestbox {
         Ok((g, notices))
     }
 
+    /// Wait for the teardowns of finished runs (before a one-shot process exits).
+    pub async fn finish_teardowns(&self) {
+        let pending: Vec<_> =
+            std::mem::take(&mut *self.teardowns.lock().unwrap_or_else(|e| e.into_inner()));
+        for h in pending {
+            let _ = h.await;
+        }
+    }
+
+    /// The runsc version, once the sandbox factory is prepared.
+    pub fn gvisor_version(&self) -> Option<String> {
+        self.gvisor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|g| g.runsc.version.clone())
+    }
+
+    /// One sandbox template per plugin for a warm pool: every plugin prepared (compiled now if
+    /// needed), each sandbox sized for the operator's memory limit, so it can take any job.
+    pub fn pool_templates(&self, progress: &dyn Progress) -> Result<Vec<SandboxSpec>, String> {
+        let mut ready = Vec::new();
+        for p in &self.registry.plugins {
+            match self.cache.ensure(&self.runner.engine, p, progress) {
+                Ok(r) => ready.push((p.clone(), r.cwasm_path)),
+                Err(e) => return Err(format!("preparing the {} plugin: {e}", p.manifest.name)),
+            }
+        }
+        Ok(ready
+            .iter()
+            .map(|(plugin, _)| {
+                let mut modules = ready.clone();
+                // The template's own plugin first.
+                modules.sort_by_key(|(p, _)| p.manifest.name != plugin.manifest.name);
+                SandboxSpec {
+                    id: String::new(),
+                    plugin: plugin.clone(),
+                    modules,
+                    memory_mb: self.settings.settings.max_ram_megabytes,
+                }
+            })
+            .collect())
+    }
+
     /// Run a job. Always returns a result, whatever happens.
     pub async fn execute(&self, job: Job, opts: &RunOptions) -> RunResult {
         let started = Instant::now();
@@ -184,6 +256,17 @@ impl Nestbox {
                 Ok(l) => l,
                 Err(e) => return RunResult::not_run(Status::InvalidInput, e.0),
             };
+        // Before any slow step: is the sandbox usable at all?
+        let gvisor = match opts.isolation {
+            Isolation::WasmtimeOnly => None,
+            Isolation::Gvisor => match self.gvisor().await {
+                Ok((g, setup_notices)) => {
+                    notices.extend(setup_notices);
+                    Some(g)
+                }
+                Err(e) => return RunResult::not_run(Status::SandboxError, e),
+            },
+        };
         let ready = match self
             .cache
             .ensure(&self.runner.engine, &plugin, opts.progress.as_ref())
@@ -205,8 +288,8 @@ impl Nestbox {
             sha256: ready.artifact_sha256.clone(),
         };
         let keep_for = checked.keep_files_for_user.clone();
-        let (mut result, dir) = match opts.isolation {
-            Isolation::WasmtimeOnly => {
+        let (mut result, dir) = match gvisor {
+            None => {
                 notices.push(
                     "UNSAFE: --no-gvisor ran the code with Wasmtime only, without the gVisor \
                      sandbox and without cgroup limits; never do this with untrusted code"
@@ -215,15 +298,22 @@ impl Nestbox {
                 self.run_in_process(id, &plugin, &ready, checked, limits, opts)
                     .await
             }
-            Isolation::Gvisor => {
-                self.run_in_gvisor(id, &plugin, &ready, checked, limits, opts, &mut notices)
+            Some(g) => {
+                self.run_in_gvisor(g, id, &plugin, &ready, checked, limits, opts)
                     .await
             }
         };
-        if let (Some(user), Some(dir)) = (keep_for, &dir) {
-            self.keep_files(&user, id, &dir.work, &mut result);
+        if let (Some(user), Some(left)) = (keep_for, &dir) {
+            self.keep_files(&user, id, left.work(), &mut result);
         }
-        drop(dir);
+        if let Some(left) = dir {
+            // Tearing down (waiting for the sandbox to exit, unmounting) does not delay the
+            // answer; `finish_teardowns` waits for it before a one-shot process exits.
+            let handle = tokio::task::spawn_blocking(move || drop(left));
+            let mut pending = self.teardowns.lock().unwrap_or_else(|e| e.into_inner());
+            pending.retain(|h| !h.is_finished());
+            pending.push(handle);
+        }
         result.plugin = Some(plugin_info);
         result.notices.splice(0..0, notices);
         result
@@ -250,6 +340,12 @@ impl Nestbox {
                         kept.evicted
                     ));
                 }
+                if !kept.renamed.is_empty() {
+                    result.notices.push(format!(
+                        "kept as .txt so browsers show them as text, not active content: {}",
+                        kept.renamed.join(", ")
+                    ));
+                }
                 if !kept.skipped.is_empty() {
                     result.notices.push(format!(
                         "not kept (not regular files or unsafe names): {}",
@@ -272,23 +368,19 @@ impl Nestbox {
         }
     }
 
-    /// The production path: a fresh gVisor sandbox running `nestbox guest`.
+    /// The production path: a gVisor sandbox running `nestbox guest`, fresh from the pool or
+    /// booted now.
     #[allow(clippy::too_many_arguments)] // each is one piece of the run; a struct would only rename them
     async fn run_in_gvisor(
         &self,
+        gvisor: Arc<Gvisor>,
         id: &str,
         plugin: &Plugin,
         ready: &Ready,
         checked: CheckedJob,
         limits: Limits,
         opts: &RunOptions,
-        notices: &mut Vec<String>,
-    ) -> (RunResult, Option<RunDir>) {
-        let (gvisor, setup_notices) = match self.gvisor().await {
-            Ok(g) => g,
-            Err(e) => return (RunResult::not_run(Status::SandboxError, e), None),
-        };
-        notices.extend(setup_notices);
+    ) -> (RunResult, Option<Leftover>) {
         let input_files = match guest_files(&checked.input_files) {
             Ok(f) => f,
             Err(e) => return (RunResult::not_run(Status::InvalidInput, e), None),
@@ -307,8 +399,24 @@ impl Nestbox {
             },
             opts.observer.clone(),
         );
+        let pooled = opts.pool.as_ref().and_then(|p| p.take(&job.spec));
+        tracing::debug!(execution = %id, pooled = pooled.is_some(), "sandbox chosen");
+        let was_pooled = pooled.is_some();
         let g = gvisor.clone();
-        let run = match tokio::task::spawn_blocking(move || g.run(job)).await {
+        let cancel = opts.cancel.clone();
+        let run = tokio::task::spawn_blocking(move || match pooled {
+            Some(booted) => run_booted(booted, &job.job, job.observer, cancel.as_deref()),
+            None => match g.boot(&job.spec) {
+                Ok(booted) => run_booted(booted, &job.job, job.observer, cancel.as_deref()),
+                Err(outcome) => SandboxRun {
+                    outcome,
+                    files: Vec::new(),
+                    remains: None,
+                },
+            },
+        })
+        .await;
+        let run = match run {
             Ok(r) => r,
             Err(e) => {
                 let message = format!("the sandbox supervisor failed: {e}");
@@ -322,9 +430,9 @@ impl Nestbox {
             inner: "wasmtime".into(),
             platform: Some(gvisor.runsc.platform.clone()),
             network: "none".into(),
-            pooled: false,
+            pooled: was_pooled,
         });
-        (result, run.dir)
+        (result, run.remains.map(|r| Leftover::Sandbox(Box::new(r))))
     }
 
     /// A sandbox job: the job's plugin, plus every other prepared plugin it may call by name.
@@ -348,9 +456,12 @@ impl Nestbox {
             }
         }
         SandboxJob {
-            id: id.to_string(),
-            plugin: plugin.clone(),
-            modules,
+            spec: SandboxSpec {
+                id: id.to_string(),
+                plugin: plugin.clone(),
+                modules,
+                memory_mb: job.limits.max_ram_mb,
+            },
             job,
             observer,
         }
@@ -405,7 +516,7 @@ impl Nestbox {
         checked: CheckedJob,
         limits: Limits,
         opts: &RunOptions,
-    ) -> (RunResult, Option<RunDir>) {
+    ) -> (RunResult, Option<Leftover>) {
         let runs = self.settings.settings.state_dir.join("runs");
         let root = match RunDir::create(&runs, id, None) {
             Ok(r) => r,
@@ -469,7 +580,7 @@ impl Nestbox {
             network: "none".into(),
             pooled: false,
         });
-        (result, Some(root))
+        (result, Some(Leftover::Dirs(root)))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod result;
 pub mod runner;
 pub mod sandbox;
 pub mod self_test;
+pub mod server;
 pub mod settings;
 pub mod storage;
 pub mod workdir;

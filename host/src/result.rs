@@ -67,9 +67,12 @@ pub struct FileEntry {
     pub path: String,
     pub size: u64,
     pub sha256: String,
-    /// Where the file is served from, when it was kept (`--keep-files`).
+    /// Where the file is served from, when it was kept (`--keep-files-for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where it was kept, relative to WEB_ACCESSIBLE_DIRECTORY_PATH (`--keep-files-for`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_path: Option<String>,
 }
 
 /// Which plugin ran the code.

@@ -148,6 +148,7 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<FileEntry>) {
                 size: meta.len(),
                 sha256,
                 url: None,
+                storage_path: None,
             });
         }
     }

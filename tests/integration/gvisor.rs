@@ -277,3 +277,46 @@ fn without_root_limits_are_refused_unless_waived_and_then_reported() {
         assert_eq!(j["status"], "SANDBOX_ERROR", "{j}");
     }
 }
+
+#[test]
+fn sigterm_kills_the_sandbox_keeps_the_output_and_cleans_up() {
+    let env = Env::new();
+    let child = env
+        .cmd()
+        .args([
+            "run",
+            "--json",
+            "--lang",
+            "python",
+            "--code",
+            "import time\nprint('working', flush=True)\ntime.sleep(60)",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the sandbox exists, then ask nestbox to stop.
+    let runs = env.state_dir().join("runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && std::fs::read_dir(&runs).map_or(0, |d| d.count()) == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let asked = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        asked.elapsed()
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["status"], "SANDBOX_ERROR", "{j}");
+    assert!(j["message"].as_str().unwrap().contains("cancelled"), "{j}");
+    assert_eq!(j["stdout"], "working\n");
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}

@@ -7,5 +7,6 @@ mod gvisor;
 mod install;
 mod plugins;
 mod selftest;
+mod server;
 mod storage;
 mod util;

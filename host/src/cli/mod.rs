@@ -5,7 +5,9 @@ mod gvisor;
 mod plugins;
 mod progress;
 mod run;
+pub(crate) use run::stop_signal;
 mod self_test;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +55,8 @@ enum Command {
     /// List, prepare (precompile) or verify the installed language plugins.
     #[command(subcommand)]
     Plugins(plugins::PluginsCommand),
+    /// Serve runs over a local API from a warm pool of single-use sandboxes (tens of ms each).
+    Serve(serve::ServeArgs),
     /// Check this host: root, cgroups, runsc, confinement, plugins, and a real sandboxed run.
     Doctor(doctor::DoctorArgs),
     /// Run the self-tests (the reference's six plus isolation canaries) through the sandbox.
@@ -100,6 +104,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), args),
         Command::Plugins(cmd) => with_settings(cli.config.as_deref(), |s| plugins::main(s, cmd)),
+        Command::Serve(args) => with_settings(cli.config.as_deref(), |s| serve::main(s, args)),
         Command::Doctor(args) => with_settings(cli.config.as_deref(), |s| doctor::main(s, args)),
         Command::SelfTest(args) => {
             with_settings(cli.config.as_deref(), |s| self_test::main(s, args))

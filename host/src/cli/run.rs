@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
@@ -11,6 +12,7 @@ use crate::execute::{Isolation, Nestbox, RunOptions};
 use crate::job::{self, InputFile, InvalidInput, Job};
 use crate::result::{RunResult, Status};
 use crate::runner::output::{OutputObserver, StreamKind};
+use crate::server::client;
 use crate::settings::{self, ProcessEnv};
 
 const AFTER_HELP: &str = "\
@@ -62,48 +64,161 @@ pub struct RunArgs {
     #[arg(long)]
     json: bool,
     /// UNSAFE, for development: run with Wasmtime only, without the gVisor sandbox.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     no_gvisor: bool,
+    /// Run through a `nestbox serve` (its unix socket path, or http://127.0.0.1:PORT): warm
+    /// sandboxes, tens of milliseconds. The token comes from --token-file, NESTBOX_SERVER_TOKEN,
+    /// or the server's <state dir>/serve.token.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    server: Option<String>,
+    /// The file holding the server's bearer token.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    token_file: Option<PathBuf>,
+    /// When the server cannot be reached, run in a fresh sandbox here instead of failing.
+    #[arg(long, requires = "server")]
+    fallback_to_cold: bool,
 }
 
 pub fn run(config: Option<&Path>, args: RunArgs) -> i32 {
     let json = args.json;
-    let result = execute(config, args);
+    // One runtime for the run and its teardown, which may still be going when the answer is out.
+    let runtime = super::runtime();
+    let (result, local) = execute(&runtime, config, args);
     if json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer_pretty(&mut out, &result);
         let _ = writeln!(out);
     } else {
+        // A local run's output reached the terminal live; a server's arrives with the result.
+        if local.is_none() {
+            let _ = std::io::stdout().write_all(result.stdout.as_bytes());
+            let _ = std::io::stderr().write_all(result.stderr.as_bytes());
+        }
         report_text(&result);
+    }
+    // The answer is out; now wait for the sandbox's teardown before exiting.
+    if let Some(nestbox) = local {
+        runtime.block_on(nestbox.finish_teardowns());
     }
     result.status.exit_code()
 }
 
-fn execute(config: Option<&Path>, args: RunArgs) -> RunResult {
+/// Run the job; also returns the local `Nestbox` when it ran here (its teardowns to wait for).
+fn execute(
+    runtime: &tokio::runtime::Runtime,
+    config: Option<&Path>,
+    args: RunArgs,
+) -> (RunResult, Option<Nestbox>) {
+    let not_run = |status, message: String| (RunResult::not_run(status, message), None);
     let loaded = match settings::load(config, &ProcessEnv) {
         Ok(s) => s,
-        Err(e) => return RunResult::not_run(Status::InvalidInput, e.to_string()),
+        Err(e) => return not_run(Status::InvalidInput, e.to_string()),
     };
     let job = match job_from_args(&args) {
         Ok(j) => j,
-        Err(e) => return RunResult::not_run(Status::InvalidInput, e.0),
+        Err(e) => return not_run(Status::InvalidInput, e.0),
     };
+    let mut fallback_notice = None;
+    if let Some(server) = &args.server {
+        match remote(runtime, &loaded, &args, server, job.clone()) {
+            Ok(result) => return (result, None),
+            Err(e) if args.fallback_to_cold => {
+                fallback_notice = Some(format!(
+                    "{e}; ran in a fresh sandbox instead (--fallback-to-cold)"
+                ));
+            }
+            Err(e) => {
+                return not_run(
+                    Status::SandboxError,
+                    format!(
+                        "{e}. fix: start `nestbox serve`, or drop --server, or add --fallback-to-cold"
+                    ),
+                );
+            }
+        }
+    }
     let nestbox = match Nestbox::open(loaded) {
         Ok(n) => n,
-        Err(e) => return RunResult::not_run(Status::SandboxError, e.to_string()),
+        Err(e) => return not_run(Status::SandboxError, e.to_string()),
     };
     let observer: Option<Arc<dyn OutputObserver>> =
         (!args.json).then(|| Arc::new(LiveOutput) as Arc<dyn OutputObserver>);
+    let isolation = if args.no_gvisor {
+        Isolation::WasmtimeOnly
+    } else {
+        Isolation::Gvisor
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
     let opts = RunOptions {
-        isolation: if args.no_gvisor {
-            Isolation::WasmtimeOnly
-        } else {
-            Isolation::Gvisor
-        },
+        isolation,
         observer,
         progress: Arc::new(Compiling::default()),
+        cancel: Some(cancel.clone()),
+        pool: None,
     };
-    super::runtime().block_on(nestbox.execute(job, &opts))
+    let result = runtime.block_on(async {
+        // SIGTERM or SIGINT: kill the sandbox and clean up, then report; never leave it behind.
+        tokio::spawn(async move {
+            stop_signal().await;
+            cancel.store(true, Ordering::Relaxed);
+            if isolation == Isolation::WasmtimeOnly {
+                // The in-process runner has no sandbox to kill: just stop.
+                std::process::exit(130);
+            }
+        });
+        let mut result = nestbox.execute(job, &opts).await;
+        result.notices.extend(fallback_notice);
+        result
+    });
+    (result, Some(nestbox))
+}
+
+/// Send the job to a `nestbox serve`. Errors only when the server cannot be used at all.
+fn remote(
+    runtime: &tokio::runtime::Runtime,
+    loaded: &crate::settings::LoadedSettings,
+    args: &RunArgs,
+    server: &str,
+    mut job: Job,
+) -> Result<RunResult, String> {
+    let token = match &args.token_file {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| format!("reading the token file {}: {e}", f.display()))?,
+        None => match std::env::var("NESTBOX_SERVER_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => t,
+            _ => {
+                let path = crate::server::default_token_path(&loaded.settings.state_dir);
+                std::fs::read_to_string(&path).map_err(|e| {
+                    format!(
+                        "no token for the server: set NESTBOX_SERVER_TOKEN or --token-file \
+                         (the server's own {} could not be read: {e})",
+                        path.display()
+                    )
+                })?
+            }
+        },
+    };
+    if let Err(e) = client::inline_input_files(&mut job) {
+        return Ok(RunResult::not_run(Status::InvalidInput, e.to_string()));
+    }
+    runtime
+        .block_on(client::run(server, token.trim(), &job))
+        .map_err(|e| e.to_string())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub(crate) async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }
 
 fn job_from_args(args: &RunArgs) -> Result<Job, InvalidInput> {

@@ -119,25 +119,6 @@ pub fn sandbox_dirs(id: &str) -> Vec<PathBuf> {
     dirs
 }
 
-/// Ids of sandbox cgroups under nestbox's parent, in any controller.
-pub fn sandbox_ids() -> Vec<String> {
-    let root = Path::new(CGROUP_ROOT);
-    let mut parents = vec![root.join(PARENT)];
-    if let Ok(entries) = std::fs::read_dir(root) {
-        parents.extend(entries.flatten().map(|e| e.path().join(PARENT)));
-    }
-    let mut ids: Vec<String> = parents
-        .iter()
-        .filter_map(|p| std::fs::read_dir(p).ok())
-        .flat_map(|it| it.flatten())
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 /// Remove a dead sandbox's cgroup directories (children first). Directories that still hold
 /// processes cannot be removed; those are reported.
 pub fn remove_sandbox_dirs(id: &str) -> Vec<PathBuf> {

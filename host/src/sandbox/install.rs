@@ -250,7 +250,7 @@ fn verify_runs(path: &Path) -> Result<(), InstallError> {
     let mut cmd = std::process::Command::new(path);
     cmd.arg("--version").env_clear();
     let out = super::reaper::global()
-        .output(&mut cmd)
+        .output(cmd)
         .map_err(|e| InstallError::Broken {
             path: path.to_path_buf(),
             detail: e.to_string(),

@@ -28,7 +28,12 @@ struct Inner {
 pub struct Reaper {
     inner: Mutex<Inner>,
     changed: Condvar,
+    /// Children are started from one long-lived thread: a child's PR_SET_PDEATHSIG follows the
+    /// thread that forked it, and threads of a pool come and go.
+    spawner: Mutex<std::sync::mpsc::Sender<SpawnRequest>>,
 }
+
+type SpawnRequest = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
 
 /// The process-wide reaper, started on first use.
 pub fn global() -> &'static Reaper {
@@ -42,9 +47,19 @@ pub fn global() -> &'static Reaper {
             .name("nestbox-reaper".into())
             .spawn(|| global().reap_forever())
             .expect("spawning the reaper thread");
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("nestbox-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(global().spawn_here(&mut cmd));
+                }
+            })
+            .expect("spawning the spawner thread");
         Reaper {
             inner: Mutex::default(),
             changed: Condvar::new(),
+            spawner: Mutex::new(tx),
         }
     })
 }
@@ -54,8 +69,23 @@ impl Reaper {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Start a child. Wait for it with [`Reaper::wait`].
-    pub fn spawn(&self, cmd: &mut Command) -> std::io::Result<Child> {
+    /// Start a child from the spawner thread. Wait for it with [`Reaper::wait`].
+    pub fn spawn(&self, cmd: Command) -> std::io::Result<Child> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        let sent = self
+            .spawner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send((cmd, reply));
+        if sent.is_err() {
+            return Err(std::io::Error::other("the spawner thread is gone"));
+        }
+        answer
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the spawner thread is gone")))
+    }
+
+    fn spawn_here(&self, cmd: &mut Command) -> std::io::Result<Child> {
         // Holding the lock across the fork means the reaper cannot record (and drop) this child's
         // exit before it is registered.
         let mut inner = self.lock();
@@ -96,7 +126,7 @@ impl Reaper {
 
     /// Run a command to completion, capturing its output (a `Command::output` that goes through
     /// the reaper). Stdin is closed.
-    pub fn output(&self, cmd: &mut Command) -> std::io::Result<Output> {
+    pub fn output(&self, mut cmd: Command) -> std::io::Result<Output> {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -167,15 +197,17 @@ mod tests {
     #[test]
     fn waits_for_exit_codes_and_times_out() {
         let r = global();
-        let out = r
-            .output(Command::new("sh").args(["-c", "echo out; echo err >&2; exit 7"]))
-            .unwrap();
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "echo out; echo err >&2; exit 7"]);
+        let out = r.output(sh).unwrap();
         assert_eq!(out.status.code(), Some(7));
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
 
+        let mut sleep = Command::new("sleep");
+        sleep.arg("5");
         #[allow(clippy::zombie_processes)] // waited for through the reaper below
-        let child = r.spawn(Command::new("sleep").arg("5")).unwrap();
+        let child = r.spawn(sleep).unwrap();
         assert!(
             r.wait(child.id(), Some(Duration::from_millis(50)))
                 .is_none()

@@ -152,7 +152,7 @@ impl Runsc {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        reaper::global().spawn(&mut cmd)
+        reaper::global().spawn(cmd)
     }
 
     /// `runsc kill ID KILL`.
@@ -173,7 +173,7 @@ impl Runsc {
         let mut cmd = self.command();
         cmd.args(["list", "--quiet"]);
         let out = reaper::global()
-            .output(&mut cmd)
+            .output(cmd)
             .map_err(|e| RunscError::Command {
                 verb: "list",
                 id: String::new(),
@@ -198,7 +198,7 @@ impl Runsc {
         let mut cmd = self.command();
         cmd.arg(verb).args(args);
         let out = reaper::global()
-            .output(&mut cmd)
+            .output(cmd)
             .map_err(|e| RunscError::Command {
                 verb,
                 id: id.to_string(),
@@ -245,7 +245,7 @@ fn probe_version(path: &Path, state_dir: &Path) -> Result<String, RunscError> {
     cmd.env_clear().env("PATH", RUNSC_PATH_ENV).arg("--version");
     close_inherited_fds(&mut cmd);
     let out = reaper::global()
-        .output(&mut cmd)
+        .output(cmd)
         .map_err(|e| RunscError::Broken {
             path: path.to_path_buf(),
             detail: format!("cannot execute it: {e}"),

@@ -27,7 +27,7 @@ impl Swept {
 }
 
 /// Remove abandoned runs (cheap: a directory listing and a lock attempt per run).
-/// With `thorough`, also ask runsc for stale state and look for stray cgroups.
+/// With `thorough`, also ask runsc for state it still holds for ids no live run owns.
 pub fn sweep(state_dir: &Path, runsc: Option<&Runsc>, thorough: bool) -> Swept {
     let mut swept = Swept::default();
     let _ = std::fs::create_dir_all(state_dir);
@@ -62,13 +62,14 @@ pub fn sweep(state_dir: &Path, runsc: Option<&Runsc>, thorough: bool) -> Swept {
     {
         for id in ids.into_iter().filter(|id| !live(id)) {
             if r.delete(&id).is_ok() {
-                swept.runsc_states.push(id);
+                swept.runsc_states.push(id.clone());
             }
-        }
-    }
-    for id in cgroups::sandbox_ids().into_iter().filter(|id| !live(id)) {
-        if cgroups::remove_sandbox_dirs(&id).is_empty() {
-            swept.cgroups.push(id);
+            // Only ids this state dir knows: another nestbox (another state dir) may be running
+            // sandboxes under the same cgroup parent.
+            let had = !cgroups::sandbox_dirs(&id).is_empty();
+            if had && cgroups::remove_sandbox_dirs(&id).is_empty() {
+                swept.cgroups.push(id);
+            }
         }
     }
     swept

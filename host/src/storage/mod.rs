@@ -5,6 +5,9 @@
 //! digits of SHA-256("nestbox-user:" + the Open WebUI user id) and `<execution>` is
 //! `<unix time in ms, 13 digits>-<execution id>`, so a user's executions sort oldest first.
 //!
+//! Files a browser would run as active content in Open WebUI's origin when their link is opened
+//! (SVG, HTML, XML, JavaScript) are kept with `.txt` appended, so they are served as text.
+//!
 //! Rules: only regular files are kept (symbolic links, devices, FIFOs are skipped; files are
 //! opened without following links); names are sanitised component by component; an execution's
 //! files appear all at once (copied into a hidden staging directory, then renamed into place), so
@@ -24,6 +27,10 @@ use sha2::{Digest, Sha256};
 use crate::result::FileEntry;
 
 const STAGING_PREFIX: &str = ".staging-";
+/// Extensions served as active content (script can run in the serving site's origin).
+const ACTIVE_CONTENT: &[&str] = &[
+    "svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "xsl", "xslt", "js", "mjs", "shtml",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -86,6 +93,8 @@ pub struct Kept {
     pub evicted: usize,
     /// Files skipped because they were not regular files.
     pub skipped: Vec<String>,
+    /// Files kept under another name (`.txt` appended to active content).
+    pub renamed: Vec<String>,
 }
 
 impl Storage {
@@ -181,10 +190,16 @@ impl Storage {
         kept: &mut Kept,
     ) -> Result<(), StorageError> {
         for f in files {
-            let Some(rel) = sanitised_relative(&f.path) else {
+            let Some(mut rel) = sanitised_relative(&f.path) else {
                 kept.skipped.push(f.path.clone());
                 continue;
             };
+            if is_active_content(&rel) {
+                let mut name = rel.file_name().unwrap_or_default().to_os_string();
+                name.push(".txt");
+                rel.set_file_name(name);
+                kept.renamed.push(f.path.clone());
+            }
             let src = work.join(&f.path);
             let dest = staging.join(&rel);
             if let Some(parent) = dest.parent() {
@@ -196,6 +211,15 @@ impl Storage {
                     size,
                     sha256: f.sha256.clone(),
                     url: Some(self.url_of(staging, name, &rel)),
+                    storage_path: Some(format!(
+                        "user_files/{}/{name}/{}",
+                        staging
+                            .parent()
+                            .and_then(|p| p.file_name())
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        rel.display()
+                    )),
                 }),
                 None => kept.skipped.push(f.path.clone()),
             }
@@ -332,6 +356,12 @@ fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, S
     Ok(Some(copied))
 }
 
+fn is_active_content(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| ACTIVE_CONTENT.contains(&e.as_str()))
+}
+
 /// A relative path made of sanitised components, or `None` if nothing safe is left.
 fn sanitised_relative(path: &str) -> Option<PathBuf> {
     let mut out = PathBuf::new();
@@ -402,6 +432,7 @@ mod tests {
             size: content.len() as u64,
             sha256: sha256_bytes(content),
             url: None,
+            storage_path: None,
         }
     }
 
@@ -517,6 +548,27 @@ mod tests {
         let (w, f) = work_with(&[("a", b"1")]);
         s.keep("u", "next", w.path(), &f).unwrap();
         assert!(!user.join(".staging-0000000000001-dead").exists(), "swept");
+    }
+
+    #[test]
+    fn active_content_is_kept_as_text() {
+        let root = tempfile::tempdir().unwrap();
+        let s = storage(root.path(), 10, 1000);
+        let (w, f) = work_with(&[("plot.svg", b"<svg onload=alert(1)>"), ("a.png", b"png")]);
+        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        assert!(
+            kept.files[0]
+                .url
+                .as_deref()
+                .unwrap()
+                .ends_with("/plot.svg.txt")
+        );
+        assert!(kept.files[1].url.as_deref().unwrap().ends_with("/a.png"));
+        assert_eq!(kept.renamed, vec!["plot.svg".to_string()]);
+        let stored = root
+            .path()
+            .join(kept.files[0].storage_path.as_deref().unwrap());
+        assert_eq!(std::fs::read(stored).unwrap(), b"<svg onload=alert(1)>");
     }
 
     #[test]

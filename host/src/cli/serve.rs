@@ -1,0 +1,120 @@
+//! `nestbox serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::progress::Compiling;
+use crate::execute::Nestbox;
+use crate::server::{self, ServeConfig};
+use crate::settings::LoadedSettings;
+
+const AFTER_HELP: &str = "\
+API (same job and result JSON as `nestbox run --json`; see the README):
+  POST /v1/run      {\"language\": \"python\", \"code\": \"print(1)\"}  -> result JSON
+  GET  /v1/plugins  installed plugins and their pools
+  GET  /metrics     Prometheus text
+  GET  /healthz     liveness (no token)
+  GET  /readyz      readiness: pool filled, runsc usable, self-check passed (no token)
+
+Every request but /healthz and /readyz needs `Authorization: Bearer <token>`. The token comes
+from --token-file, else NESTBOX_SERVER_TOKEN, else a random one written to
+<state dir>/serve.token (mode 0600), where `nestbox run --server` finds it too.
+
+Example:
+  nestbox serve &
+  nestbox run --server /var/lib/nestbox/serve.sock --lang python --code 'print(1)'";
+
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ServeArgs {
+    /// Unix socket to listen on [default: <state dir>/serve.sock].
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Also listen on this loopback TCP address, such as 127.0.0.1:8089.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// A file holding the bearer token clients must send.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Idle sandboxes kept booted per plugin [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pool: Option<usize>,
+    /// Executions at once [default: twice the number of CPUs].
+    #[arg(long, value_name = "N")]
+    max_concurrency: Option<usize>,
+    /// Requests that may wait for a slot; beyond them, 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    max_queue: usize,
+    /// Seconds running executions may go on after SIGTERM before they are killed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    grace_seconds: u64,
+    /// Log as JSON lines (default: human-readable). NESTBOX_LOG sets the level (info).
+    #[arg(long)]
+    log_json: bool,
+}
+
+pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
+    init_logging(args.log_json);
+    let state_dir = loaded.settings.state_dir.clone();
+    let (token, generated) = match server::token(args.token_file.as_deref(), &state_dir) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("nestbox serve: {e}");
+            return 2;
+        }
+    };
+    if let Some(path) = generated {
+        tracing::info!(token_file = %path.display(), "using the token in this file");
+    }
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let config = ServeConfig {
+        socket: args
+            .socket
+            .unwrap_or_else(|| server::default_socket(&state_dir)),
+        listen: args.listen,
+        token,
+        pool_size: args.pool.unwrap_or(cpus),
+        max_concurrency: args.max_concurrency.unwrap_or(2 * cpus),
+        max_queue: args.max_queue,
+        grace: Duration::from_secs(args.grace_seconds),
+    };
+    let nestbox = match Nestbox::open(loaded) {
+        Ok(n) => Arc::new(n),
+        Err(e) => {
+            eprintln!("nestbox serve: {e}");
+            return 6;
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("building the async runtime");
+    match runtime.block_on(server::serve(
+        nestbox,
+        config,
+        Arc::new(Compiling::default()),
+    )) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("nestbox serve: {e}");
+            6
+        }
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NESTBOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

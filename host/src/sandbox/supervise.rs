@@ -1,0 +1,537 @@
+//! One sandbox's life on the host side: boot it (runsc run, wait for the guest's `ready`, verify
+//! its memory cgroup), then hand it exactly one job, collect its events, enforce the wall clock
+//! from outside, and tear it down. Cold runs boot and run at once; the warm pool boots ahead.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdin, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+use super::protocol::{GuestEvent, GuestJob, GuestOutcome, MAX_EVENT_LINE};
+use super::rundir::RunDir;
+use super::runsc::{self, Runsc};
+use super::{cgroups, reaper};
+use crate::limits::Limits;
+use crate::result::Status;
+use crate::runner::Outcome;
+use crate::runner::output::{OutputObserver, StreamKind};
+
+/// How long a sandbox may take to boot and load its plugin before it is given up.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long past the code's deadline the host waits for the guest's own timeout to report.
+const GRACE: Duration = Duration::from_millis(1500);
+/// How long to wait for runsc to exit after the run is over or the sandbox was killed.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a waiting supervisor looks at its cancel flag.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+/// The most of runsc's stderr kept for error messages.
+const MAX_DIAGNOSTICS: usize = 64 * 1024;
+
+/// A booted sandbox whose guest is waiting for its one job. Dropping it kills the sandbox and
+/// removes everything it had.
+pub struct Booted {
+    pub id: String,
+    pub plugin: String,
+    /// The code's memory limit the sandbox's cgroup was sized for (MiB).
+    pub memory_mb: u64,
+    pub booted_at: Instant,
+    // Field order is drop order: the sandbox is killed before its directories are removed.
+    live: Live,
+    dir: Option<RunDir>,
+    stdin: Option<ChildStdin>,
+    events: Receiver<GuestEvent>,
+    collected: Arc<Mutex<Collected>>,
+    diagnostics: Option<JoinHandle<Vec<u8>>>,
+    overhead_mb: u64,
+}
+
+impl Booted {
+    /// Whether the guest is still waiting (no event, pipe open).
+    pub fn is_alive(&mut self) -> bool {
+        matches!(self.events.try_recv(), Err(TryRecvError::Empty))
+    }
+}
+
+/// Owns a started sandbox: unless it finished cleanly, it is killed and its runsc state and
+/// cgroups deleted when dropped, whatever path we leave by.
+struct Live {
+    runsc: Runsc,
+    id: String,
+    pid: u32,
+    /// It ended cleanly and runsc removed its own state.
+    finished: bool,
+    /// Its exit status was collected (only one wait can collect it).
+    reaped: bool,
+}
+
+impl Live {
+    fn kill(&self) {
+        let _ = self.runsc.kill(&self.id);
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.runsc.kill(&self.id);
+            if !self.reaped {
+                let _ = reaper::global().wait(self.pid, Some(EXIT_TIMEOUT));
+            }
+            let _ = self.runsc.delete(&self.id);
+            cgroups::remove_sandbox_dirs(&self.id);
+        }
+    }
+}
+
+/// What boot needs to know beyond runsc.
+pub struct BootCheck {
+    /// The cgroup version, when limits are enforced and must be verified.
+    pub verify: Option<cgroups::Version>,
+}
+
+/// Start runsc for a prepared run directory and wait for the guest to be ready.
+pub fn boot(
+    runsc: &Runsc,
+    dir: RunDir,
+    plugin: &str,
+    memory_mb: u64,
+    overhead_mb: u64,
+    check: BootCheck,
+) -> Result<Booted, Outcome> {
+    let started = Instant::now();
+    let mut child = runsc.start(&dir.bundle, &dir.id).map_err(|e| {
+        Outcome::failed(
+            Status::SandboxError,
+            format!("starting {}: {e}", runsc.path.display()),
+        )
+    })?;
+    let live = Live {
+        runsc: runsc.clone(),
+        id: dir.id.clone(),
+        pid: child.id(),
+        finished: false,
+        reaped: false,
+    };
+    let collected = Arc::new(Mutex::new(Collected::new(0)));
+    let (events, diagnostics, stdin) = attach(&mut child, collected.clone());
+    let booted = Booted {
+        id: dir.id.clone(),
+        plugin: plugin.to_string(),
+        memory_mb,
+        booted_at: started,
+        live,
+        dir: Some(dir),
+        stdin,
+        events,
+        collected,
+        diagnostics: Some(diagnostics),
+        overhead_mb,
+    };
+    let ended = match booted.events.recv_timeout(BOOT_TIMEOUT) {
+        Ok(GuestEvent::Ready) => None,
+        Ok(GuestEvent::Failed { message }) => Some(Ended::Failed(message)),
+        Ok(other) => Some(Ended::Failed(format!(
+            "the guest sent {other:?} before it was ready"
+        ))),
+        Err(RecvTimeoutError::Timeout) => {
+            booted.live.kill();
+            Some(Ended::BootTimeout)
+        }
+        Err(RecvTimeoutError::Disconnected) => Some(Ended::Died),
+    };
+    let ended = ended.or_else(|| {
+        let version = check.verify?;
+        let expected = (memory_mb + overhead_mb) * 1024 * 1024;
+        match cgroups::memory_limit(version, &booted.id) {
+            Some(actual) if actual <= expected => None,
+            actual => {
+                booted.live.kill();
+                Some(Ended::LimitsMissing(format!(
+                    "gVisor started the sandbox but its memory cgroup limit is {} instead of \
+                     {expected} bytes; refusing to run code without it",
+                    actual.map_or("missing".to_string(), |a| a.to_string())
+                )))
+            }
+        }
+    });
+    match ended {
+        None => Ok(booted),
+        Some(ended) => {
+            let limits = Limits {
+                max_runtime_ms: 0,
+                max_ram_mb: memory_mb,
+                max_output_bytes: 0,
+                fuel: 0,
+            };
+            Err(booted.finish(ended, &limits))
+        }
+    }
+}
+
+/// Wire up a started runsc: a thread reading events, one collecting its stderr.
+fn attach(
+    child: &mut Child,
+    collected: Arc<Mutex<Collected>>,
+) -> (
+    Receiver<GuestEvent>,
+    JoinHandle<Vec<u8>>,
+    Option<ChildStdin>,
+) {
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::thread::Builder::new()
+        .name("nestbox-events".into())
+        .spawn(move || read_events(stdout, collected, tx))
+        .expect("spawning the event reader");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let diagnostics = std::thread::Builder::new()
+        .name("nestbox-stderr".into())
+        .spawn(move || {
+            let mut buf = Vec::new();
+            let _ = stderr.take(MAX_DIAGNOSTICS as u64).read_to_end(&mut buf);
+            buf
+        })
+        .expect("spawning the stderr reader");
+    (rx, diagnostics, child.stdin.take())
+}
+
+impl Booted {
+    /// Give the guest its job and see it through. `cancel` stops the run early (the sandbox is
+    /// killed), for example when the client went away.
+    pub fn run(
+        mut self,
+        job: &GuestJob,
+        observer: Option<Arc<dyn OutputObserver>>,
+        cancel: Option<&AtomicBool>,
+    ) -> (Outcome, Remains) {
+        let limits = job.limits;
+        {
+            let mut c = self.collected.lock().unwrap_or_else(|e| e.into_inner());
+            *c = Collected::new(limits.max_output_bytes);
+            c.observer = observer;
+        }
+        match self.converse(job, &limits, cancel) {
+            // The guest reported: every output event came before the result, and its files are
+            // on disk. Answer now; the sandbox's exit and teardown happen when `Remains` drops.
+            ended @ Ended::Result(_) => {
+                let c = std::mem::replace(
+                    &mut *self.collected.lock().unwrap_or_else(|e| e.into_inner()),
+                    Collected::new(0),
+                );
+                let outcome = classify(ended, None, c, &limits, &[], self.overhead_mb);
+                (
+                    outcome,
+                    Remains {
+                        booted: self,
+                        clean: true,
+                    },
+                )
+            }
+            ended => {
+                let outcome = self.conclude(ended, &limits);
+                (
+                    outcome,
+                    Remains {
+                        booted: self,
+                        clean: false,
+                    },
+                )
+            }
+        }
+    }
+
+    /// The work directory (the code's `/work`) on the host.
+    fn work(&self) -> &std::path::Path {
+        &self
+            .dir
+            .as_ref()
+            .expect("a booted sandbox has its directory")
+            .work
+    }
+
+    fn converse(&mut self, job: &GuestJob, limits: &Limits, cancel: Option<&AtomicBool>) -> Ended {
+        let mut line = serde_json::to_vec(job).expect("serialising the job");
+        line.push(b'\n');
+        let sent = self
+            .stdin
+            .as_mut()
+            .map(|s| s.write_all(&line).and_then(|_| s.flush()));
+        self.stdin = None;
+        match sent {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Ended::Failed(format!("sending the job to the sandbox: {e}")),
+            None => return Ended::Failed("the sandbox's stdin is closed".into()),
+        }
+        let deadline = Instant::now() + limits.max_runtime() + GRACE;
+        loop {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                self.live.kill();
+                return Ended::Cancelled;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left.min(CANCEL_POLL)) {
+                Ok(GuestEvent::Result { outcome }) => {
+                    tracing::debug!(
+                        sandbox = %self.id,
+                        guest_ms = outcome.elapsed_ms,
+                        since_boot_ms = self.booted_at.elapsed().as_millis() as u64,
+                        "the guest reported its result"
+                    );
+                    return Ended::Result(outcome);
+                }
+                Ok(GuestEvent::Failed { message }) => return Ended::Failed(message),
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) if left <= CANCEL_POLL => {
+                    self.live.kill();
+                    return Ended::Killed;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ended::Died,
+            }
+        }
+    }
+
+    fn finish(mut self, ended: Ended, limits: &Limits) -> Outcome {
+        self.conclude(ended, limits)
+    }
+
+    /// Wait for runsc to exit (killing it if it will not), then classify.
+    fn conclude(&mut self, ended: Ended, limits: &Limits) -> Outcome {
+        self.stdin = None;
+        let status = wait_exit(&self.live);
+        self.live.reaped = status.is_some();
+        self.live.finished =
+            status.is_some_and(|s| s.success()) && matches!(ended, Ended::Result(_));
+        let diagnostics = self
+            .diagnostics
+            .take()
+            .and_then(|d| d.join().ok())
+            .unwrap_or_default();
+        let c = std::mem::replace(
+            &mut *self.collected.lock().unwrap_or_else(|e| e.into_inner()),
+            Collected::new(0),
+        );
+        classify(ended, status, c, limits, &diagnostics, self.overhead_mb)
+    }
+}
+
+/// What is left of a sandbox after its job. Dropping it waits for runsc to exit (killing it if it
+/// will not), deletes its state and cgroups unless it ended cleanly, and removes its directories.
+pub struct Remains {
+    booted: Booted,
+    clean: bool,
+}
+
+impl Remains {
+    /// The code's `/work` on the host, still there until this is dropped.
+    pub fn work(&self) -> &std::path::Path {
+        self.booted.work()
+    }
+}
+
+impl Drop for Remains {
+    fn drop(&mut self) {
+        let live = &mut self.booted.live;
+        if !live.reaped {
+            self.booted.stdin = None;
+            let status = wait_exit(live);
+            live.reaped = status.is_some();
+            live.finished = self.clean && status.is_some_and(|s| s.success());
+        }
+        // Then `booted` drops: the sandbox (killed and deleted unless finished), then its
+        // directories.
+    }
+}
+
+/// Wait for runsc to exit; if it does not, kill it and its sandbox.
+fn wait_exit(live: &Live) -> Option<ExitStatus> {
+    let reaper = reaper::global();
+    if let Some(s) = reaper.wait(live.pid, Some(EXIT_TIMEOUT)) {
+        return Some(s);
+    }
+    live.kill();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(live.pid as i32),
+        nix::sys::signal::SIGKILL,
+    );
+    reaper.wait(live.pid, Some(EXIT_TIMEOUT))
+}
+
+/// How the conversation with the guest ended.
+#[derive(Debug)]
+enum Ended {
+    Result(GuestOutcome),
+    Failed(String),
+    /// stdout closed without a result: the sandbox died.
+    Died,
+    /// The host killed the sandbox at the deadline.
+    Killed,
+    /// The caller gave up (a client disconnected); the sandbox was killed.
+    Cancelled,
+    BootTimeout,
+    LimitsMissing(String),
+}
+
+/// Output collected on the host side, capped like the guest's.
+struct Collected {
+    cap: usize,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    stdout_cut: bool,
+    stderr_cut: bool,
+    observer: Option<Arc<dyn OutputObserver>>,
+}
+
+impl Collected {
+    fn new(cap: u64) -> Collected {
+        Collected {
+            cap: usize::try_from(cap).unwrap_or(usize::MAX),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            stdout_cut: false,
+            stderr_cut: false,
+            observer: None,
+        }
+    }
+
+    /// Keep what fits and show it to the observer.
+    fn push(&mut self, stream: StreamKind, bytes: &[u8]) {
+        let (buf, cut) = match stream {
+            StreamKind::Stdout => (&mut self.stdout, &mut self.stdout_cut),
+            StreamKind::Stderr => (&mut self.stderr, &mut self.stderr_cut),
+        };
+        let room = self.cap.saturating_sub(buf.len());
+        let n = room.min(bytes.len());
+        buf.extend_from_slice(&bytes[..n]);
+        if n < bytes.len() {
+            *cut = true;
+        }
+        if n > 0
+            && let Some(o) = &self.observer
+        {
+            o.output(stream, &bytes[..n]);
+        }
+    }
+}
+
+fn read_events(
+    stdout: std::process::ChildStdout,
+    sink: Arc<Mutex<Collected>>,
+    tx: mpsc::Sender<GuestEvent>,
+) {
+    let mut reader = BufReader::with_capacity(256 * 1024, stdout);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(MAX_EVENT_LINE as u64)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if line.last() != Some(&b'\n') && line.len() >= MAX_EVENT_LINE {
+            let _ = tx.send(GuestEvent::Failed {
+                message: "the guest sent an over-long event; its output was cut off".into(),
+            });
+            return;
+        }
+        let Ok(event) = serde_json::from_slice::<GuestEvent>(&line) else {
+            continue;
+        };
+        if let GuestEvent::Output { stream, data_b64 } = &event {
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data_b64) {
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(*stream, &bytes);
+            }
+            continue;
+        }
+        if tx.send(event).is_err() {
+            return;
+        }
+    }
+}
+
+fn classify(
+    ended: Ended,
+    status: Option<ExitStatus>,
+    c: Collected,
+    limits: &Limits,
+    diagnostics: &[u8],
+    overhead_mb: u64,
+) -> Outcome {
+    let mut outcome = Outcome::failed(Status::SandboxError, String::new());
+    outcome.stdout = c.stdout;
+    outcome.stderr = c.stderr;
+    outcome.stdout_truncated = c.stdout_cut;
+    outcome.stderr_truncated = c.stderr_cut;
+    let exit = status.map_or("did not exit".to_string(), describe_exit);
+    let quoted = runsc::quote(diagnostics);
+    let killed_by_signal_9 = status.is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
+    let (st, message) = match ended {
+        Ended::Result(o) => {
+            outcome.exit_code = o.exit_code;
+            outcome.fuel_used = o.fuel_used;
+            outcome.peak_memory_bytes = o.peak_memory_bytes;
+            outcome.stdout_truncated |= o.stdout_truncated;
+            outcome.stderr_truncated |= o.stderr_truncated;
+            (o.status, o.message)
+        }
+        Ended::Failed(m) => (
+            Status::SandboxError,
+            format!("{m} (runsc {exit}; {quoted})"),
+        ),
+        Ended::Killed => (
+            Status::Timeout,
+            format!(
+                "the code ran longer than its limit of {} s and the sandbox was killed",
+                limits.max_runtime_ms as f64 / 1000.0
+            ),
+        ),
+        Ended::Cancelled => (
+            Status::SandboxError,
+            "the execution was cancelled (its caller went away or nestbox was told to stop) and \
+             its sandbox was killed"
+                .into(),
+        ),
+        Ended::Died if killed_by_signal_9 => (
+            Status::MemoryLimit,
+            format!(
+                "the sandbox was killed by the kernel's out-of-memory killer at its cgroup limit \
+                 of {} MiB (the code's {} MiB plus {overhead_mb} MiB for the sandbox)",
+                limits.max_ram_mb + overhead_mb,
+                limits.max_ram_mb
+            ),
+        ),
+        Ended::Died => (
+            Status::SandboxError,
+            format!("the sandbox stopped before reporting a result (runsc {exit}); {quoted}"),
+        ),
+        Ended::BootTimeout => (
+            Status::SandboxError,
+            format!(
+                "the sandbox did not start within {} s and was killed; {quoted}",
+                BOOT_TIMEOUT.as_secs()
+            ),
+        ),
+        Ended::LimitsMissing(m) => (Status::SandboxError, m),
+    };
+    outcome.status = st;
+    outcome.message = message;
+    outcome
+}
+
+fn describe_exit(s: ExitStatus) -> String {
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exited with status {c}"),
+        (_, Some(sig)) => format!("was killed by signal {sig}"),
+        _ => "ended".to_string(),
+    }
+}

@@ -1,0 +1,476 @@
+//! `nestbox serve`: the API contract, the one-use guarantee, concurrency, back-pressure,
+//! cancellation, shutdown and restart, and `nestbox run --server`.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::util::Env;
+
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+struct Server {
+    env: Env,
+    child: Option<Child>,
+    socket: PathBuf,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        Server::start_in(Env::new(), extra)
+    }
+
+    fn start_in(env: Env, extra: &[&str]) -> Server {
+        let socket = env.state_dir().join("api.sock");
+        let token_file = env.state_dir().join("token");
+        std::fs::write(&token_file, TOKEN).unwrap();
+        let mut args = vec![
+            "serve".to_string(),
+            "--socket".into(),
+            socket.display().to_string(),
+            "--token-file".into(),
+            token_file.display().to_string(),
+        ];
+        if !extra.contains(&"--pool") {
+            args.extend(["--pool".into(), "1".into()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let log = std::fs::File::create(env.state_dir().join("serve.log")).unwrap();
+        let child = env
+            .cmd()
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            env,
+            child: Some(child),
+            socket,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok((200, _, _)) = http(&self.socket, "GET", "/readyz", None, None) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let last = http(&self.socket, "GET", "/readyz", None, None);
+        let log =
+            std::fs::read_to_string(self.env.state_dir().join("serve.log")).unwrap_or_default();
+        panic!("the server did not become ready: {last:?}\nits log:\n{log}");
+    }
+
+    fn run(&self, job: Value) -> (u16, Value) {
+        let (code, _, body) = http(
+            &self.socket,
+            "POST",
+            "/v1/run",
+            Some(TOKEN),
+            Some(job.to_string().as_bytes()),
+        )
+        .unwrap();
+        (code, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    /// SIGTERM, and wait for the exit.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        signal(child.id() as i32, nix::sys::signal::SIGTERM);
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            signal(c.id() as i32, nix::sys::signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+}
+
+/// One HTTP/1.1 request over the unix socket; returns status, head and body.
+fn http(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    let mut s = UnixStream::connect(socket)?;
+    let body = body.unwrap_or_default();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut body = raw[(split + 4).min(raw.len())..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok((code, head, body))
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 2 + size + 2..];
+    }
+    out
+}
+
+fn python(code: &str) -> Value {
+    serde_json::json!({"language": "python", "code": code})
+}
+
+fn runsc_ids(state: &Path) -> Vec<String> {
+    let out = std::process::Command::new("runsc")
+        .arg(format!("--root={}", state.join("runsc").display()))
+        .args(["list", "--quiet"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn run_dirs(state: &Path) -> Vec<String> {
+    std::fs::read_dir(state.join("runs"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".lock"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_api_answers_with_the_cli_contract_from_the_pool() {
+    let server = Server::start(&[]);
+    let (code, r) = server.run(python("print('warm')"));
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(r["status"], "OK", "{r}");
+    assert_eq!(r["stdout"], "warm\n");
+    assert_eq!(r["sandbox"]["pooled"], true, "{r}");
+    assert_eq!(r["sandbox"]["outer"], "gvisor");
+    // The same keys as `nestbox run --json`.
+    let cli = Env::new().python("print(1)", &[]).json;
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&r), keys(&cli));
+
+    let (code, _, body) = http(&server.socket, "GET", "/v1/plugins", Some(TOKEN), None).unwrap();
+    assert_eq!(code, 200);
+    let plugins: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(plugins[0]["name"], "bash");
+    assert_eq!(plugins[1]["name"], "python");
+    assert_eq!(
+        http(&server.socket, "GET", "/healthz", None, None)
+            .unwrap()
+            .0,
+        200
+    );
+    let (code, _, body) = http(&server.socket, "GET", "/metrics", Some(TOKEN), None).unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(code, 200);
+    assert!(
+        text.contains(r#"nestbox_executions_total{plugin="python",status="OK"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("nestbox_execution_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("nestbox_pool_idle_sandboxes"), "{text}");
+
+    // Bad bodies are INVALID_INPUT results too.
+    let (code, _, body) = http(
+        &server.socket,
+        "POST",
+        "/v1/run",
+        Some(TOKEN),
+        Some(b"{oops"),
+    )
+    .unwrap();
+    assert_eq!(code, 400);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["status"], "INVALID_INPUT", "{r}");
+    let (_, r) = server.run(serde_json::json!({"language": "cobol", "code": "x"}));
+    assert_eq!(r["status"], "INVALID_INPUT", "{r}");
+}
+
+#[test]
+fn requests_without_the_token_are_refused() {
+    let server = Server::start(&[]);
+    for token in [None, Some("wrong-token-wrong-token")] {
+        let (code, head, _) = http(
+            &server.socket,
+            "POST",
+            "/v1/run",
+            token,
+            Some(python("print(1)").to_string().as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(code, 401, "{token:?}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("www-authenticate: bearer"),
+            "{head}"
+        );
+        assert_eq!(
+            http(&server.socket, "GET", "/metrics", token, None)
+                .unwrap()
+                .0,
+            401
+        );
+    }
+}
+
+#[test]
+fn a_sandbox_is_used_once_nothing_passes_to_the_next_job() {
+    let server = Server::start(&[]);
+    let (_, first) = server.run(python(
+        "open('/tmp/secret', 'w').write('s1')\nopen('secret.txt', 'w').write('s2')\nprint('wrote')",
+    ));
+    assert_eq!(first["stdout"], "wrote\n", "{first}");
+    for _ in 0..3 {
+        let (_, next) = server.run(python(
+            "import os\nprint(sorted(os.listdir('/tmp')), sorted(os.listdir('.')))",
+        ));
+        assert_eq!(next["status"], "OK", "{next}");
+        assert_eq!(next["stdout"], "[] []\n", "{next}");
+    }
+}
+
+#[test]
+fn fifty_concurrent_requests_are_all_answered() {
+    let server = Server::start(&["--pool", "2", "--max-queue", "64"]);
+    let socket = server.socket.clone();
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let job = if i % 2 == 0 {
+                    python(&format!("print({i} * 2)"))
+                } else {
+                    serde_json::json!({"language": "bash", "code": format!("echo $(( {i} * 2 ))")})
+                };
+                let (code, _, body) = http(
+                    &socket,
+                    "POST",
+                    "/v1/run",
+                    Some(TOKEN),
+                    Some(job.to_string().as_bytes()),
+                )
+                .unwrap();
+                (
+                    i,
+                    code,
+                    serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        let (i, code, r) = h.join().unwrap();
+        assert_eq!(code, 200, "request {i}: {r}");
+        assert_eq!(r["status"], "OK", "request {i}: {r}");
+        assert_eq!(r["stdout"], format!("{}\n", i * 2), "request {i}");
+    }
+}
+
+#[test]
+fn a_full_queue_answers_429_with_retry_after() {
+    let server = Server::start(&["--max-concurrency", "1", "--max-queue", "1"]);
+    let socket = server.socket.clone();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let job = python("import time; time.sleep(2)");
+                http(
+                    &socket,
+                    "POST",
+                    "/v1/run",
+                    Some(TOKEN),
+                    Some(job.to_string().as_bytes()),
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let answers: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let busy: Vec<_> = answers.iter().filter(|(c, _, _)| *c == 429).collect();
+    assert!(
+        !busy.is_empty(),
+        "{:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert!(
+        busy[0].1.to_ascii_lowercase().contains("retry-after: 1"),
+        "{}",
+        busy[0].1
+    );
+    assert!(answers.iter().any(|(c, _, _)| *c == 200));
+}
+
+#[test]
+fn a_client_that_disconnects_cancels_its_execution() {
+    let server = Server::start(&[]);
+    let mut s = UnixStream::connect(&server.socket).unwrap();
+    let body = python("import time\ntime.sleep(60)").to_string();
+    write!(
+        s,
+        "POST /v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut metrics = String::new();
+    while Instant::now() < deadline {
+        let (_, _, body) = http(&server.socket, "GET", "/metrics", Some(TOKEN), None).unwrap();
+        metrics = String::from_utf8_lossy(&body).into_owned();
+        // Cancelled, and its sandbox gone: only the idle pool (one per plugin) is left.
+        if metrics.contains("nestbox_running_executions 0")
+            && metrics.contains(r#"status="CANCELLED"} 1"#)
+            && runsc_ids(server.env.state_dir()).len() == 2
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the execution was not cancelled: {metrics}");
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_leaves_nothing() {
+    let mut server = Server::start(&["--pool", "2"]);
+    assert!(
+        !run_dirs(server.env.state_dir()).is_empty(),
+        "the pool has sandboxes"
+    );
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    let state = server.env.state_dir();
+    assert_eq!(run_dirs(state), Vec::<String>::new());
+    assert_eq!(runsc_ids(state), Vec::<String>::new());
+    assert!(!server.socket.exists());
+}
+
+#[test]
+fn a_killed_server_restarted_cleans_up_the_old_pool() {
+    let mut server = Server::start(&["--pool", "2"]);
+    let old = run_dirs(server.env.state_dir());
+    assert!(!old.is_empty());
+    signal(server.pid(), nix::sys::signal::SIGKILL);
+    server.child.take().unwrap().wait().unwrap();
+    let env = std::mem::replace(&mut server.env, Env::new());
+    let restarted = Server::start_in(env, &["--pool", "1"]);
+    let now = run_dirs(restarted.env.state_dir());
+    for id in &old {
+        assert!(!now.contains(id), "old sandbox {id} still there: {now:?}");
+        let cgroup = Path::new("/sys/fs/cgroup/memory/nestbox").join(id);
+        assert!(!cgroup.exists(), "{}", cgroup.display());
+    }
+    let live = runsc_ids(restarted.env.state_dir());
+    assert!(live.iter().all(|id| !old.contains(id)), "{live:?}");
+}
+
+#[test]
+fn nestbox_run_uses_a_server_and_falls_back_only_when_told() {
+    let server = Server::start(&[]);
+    let token_file = server.env.state_dir().join("token");
+    let socket = server.socket.display().to_string();
+    let tf = token_file.display().to_string();
+    let r = Env::new().python(
+        "print('via server')",
+        &["--server", &socket, "--token-file", &tf],
+    );
+    assert_eq!(r.out(), "via server\n", "{r:?}");
+    assert_eq!(r.json["sandbox"]["pooled"], true);
+
+    let missing = "/nonexistent/nestbox.sock";
+    let r = Env::new().python("print(1)", &["--server", missing, "--token-file", &tf]);
+    assert_eq!(r.status(), "SANDBOX_ERROR", "{r:?}");
+    assert!(
+        r.message().contains("cannot reach nestbox serve"),
+        "{}",
+        r.message()
+    );
+    assert!(
+        r.message().contains("--fallback-to-cold"),
+        "{}",
+        r.message()
+    );
+    let r = Env::new().python(
+        "print('cold')",
+        &[
+            "--server",
+            missing,
+            "--token-file",
+            &tf,
+            "--fallback-to-cold",
+        ],
+    );
+    assert_eq!(r.out(), "cold\n", "{r:?}");
+    assert_eq!(r.json["sandbox"]["pooled"], false);
+    assert!(r.notices().contains("fallback-to-cold"), "{}", r.notices());
+}
