@@ -58,6 +58,12 @@ cargo build --release --locked
 bin="$repo/target/x86_64-unknown-linux-gnu/release/nestbox"
 say "built $bin"
 
+# A command on PATH for people and for Open WebUI (plugins are found beside the real binary).
+if [ ! -e /usr/local/bin/nestbox ] || [ -L /usr/local/bin/nestbox ]; then
+  ln -sfn "$bin" /usr/local/bin/nestbox
+  say "linked /usr/local/bin/nestbox -> $bin"
+fi
+
 step "Precompiling plugins"
 "$bin" plugins prepare
 
