@@ -52,14 +52,18 @@ impl RunDir {
     pub fn create(runs: &Path, id: &str, caps: Option<Caps>) -> Result<RunDir, RunDirError> {
         std::fs::create_dir_all(runs).map_err(err("creating", runs))?;
         let _ = std::fs::set_permissions(runs, std::fs::Permissions::from_mode(0o711));
+        // The lock file appears under its real name already locked (locked under a hidden name,
+        // then renamed), so a concurrent sweep never takes it for a dead run's.
         let lock_path = runs.join(format!("{id}.lock"));
-        let file = File::create(&lock_path).map_err(err("creating lock", &lock_path))?;
+        let hidden = runs.join(format!(".{id}.lock.new"));
+        let file = File::create(&hidden).map_err(err("creating lock", &hidden))?;
         let lock =
             Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| RunDirError {
                 step: "locking",
-                path: lock_path.clone(),
+                path: hidden.clone(),
                 source: e.into(),
             })?;
+        std::fs::rename(&hidden, &lock_path).map_err(err("renaming lock to", &lock_path))?;
         let root = runs.join(id);
         std::fs::create_dir(&root).map_err(err("creating", &root))?;
         let mut dir = RunDir {
@@ -163,6 +167,8 @@ pub fn abandoned(runs: &Path) -> Vec<Abandoned> {
     };
     let mut ids: Vec<String> = entries
         .flatten()
+        // Hidden names are locks being created.
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             name.strip_suffix(".lock").unwrap_or(&name).to_string()
