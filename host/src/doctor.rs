@@ -124,33 +124,24 @@ pub async fn run(loaded: &LoadedSettings, probe: bool) -> Vec<Check> {
         )
     });
 
-    let runsc = match Runsc::locate(s.runsc_path.as_deref()) {
-        Ok(path) => match Runsc::open(path.clone(), &s.state_dir, &s.gvisor_platform, !host.root) {
-            Ok(r) => {
-                checks.push(ok(
-                    "runsc",
-                    format!("{} (version {})", r.path.display(), r.version),
-                ));
-                if let Some(n) = updates::notice(&s.state_dir, &r.version) {
-                    checks.push(bad(
-                        "gvisor version",
-                        Level::Warn,
-                        n,
-                        "run `nestbox gvisor install`",
-                    ));
-                }
-                Some(r)
-            }
-            Err(e) => {
+    let runsc = match Runsc::locate(s.runsc_path.as_deref())
+        .and_then(|path| Runsc::open(path, &s.state_dir, &s.gvisor_platform, !host.root))
+    {
+        Ok(r) => {
+            checks.push(ok(
+                "runsc",
+                format!("{} (version {})", r.path.display(), r.version),
+            ));
+            if let Some(n) = updates::notice(&s.state_dir, &r.version) {
                 checks.push(bad(
-                    "runsc",
-                    Level::Fail,
-                    e.to_string(),
+                    "gvisor version",
+                    Level::Warn,
+                    n,
                     "run `nestbox gvisor install`",
                 ));
-                None
             }
-        },
+            Some(r)
+        }
         Err(e) => {
             checks.push(bad(
                 "runsc",
