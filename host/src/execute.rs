@@ -23,8 +23,7 @@ use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;
 use crate::sandbox::runsc::{self, RunscError};
 use crate::sandbox::{
-    Gvisor, Remains, SandboxError, SandboxJob, SandboxRun, SandboxSource, SandboxSpec, run_booted,
-    updates,
+    Gvisor, Remains, SandboxError, SandboxJob, SandboxSource, SandboxSpec, updates,
 };
 use crate::settings::LoadedSettings;
 use crate::storage::{Quotas, Storage};
@@ -404,18 +403,7 @@ impl Nestbox {
         let was_pooled = pooled.is_some();
         let g = gvisor.clone();
         let cancel = opts.cancel.clone();
-        let run = tokio::task::spawn_blocking(move || match pooled {
-            Some(booted) => run_booted(booted, &job.job, job.observer, cancel.as_deref()),
-            None => match g.boot(&job.spec) {
-                Ok(booted) => run_booted(booted, &job.job, job.observer, cancel.as_deref()),
-                Err(outcome) => SandboxRun {
-                    outcome,
-                    files: Vec::new(),
-                    remains: None,
-                },
-            },
-        })
-        .await;
+        let run = tokio::task::spawn_blocking(move || g.run(job, pooled, cancel.as_deref())).await;
         let run = match run {
             Ok(r) => r,
             Err(e) => {

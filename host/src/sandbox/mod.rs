@@ -154,24 +154,30 @@ impl Gvisor {
         )
     }
 
-    /// Run one job in a fresh sandbox. Always returns; failures become the outcome's status.
-    pub fn run(&self, job: SandboxJob) -> SandboxRun {
+    /// Run one job in `pooled` when given (a sandbox booted ahead for it), else in a sandbox
+    /// booted now. Always returns; failures become the outcome's status. `cancel` stops the run
+    /// early and kills the sandbox.
+    pub fn run(
+        &self,
+        job: SandboxJob,
+        pooled: Option<Booted>,
+        cancel: Option<&AtomicBool>,
+    ) -> SandboxRun {
         let started = Instant::now();
-        match self.boot(&job.spec) {
-            Ok(booted) => {
-                let mut run = run_booted(booted, &job.job, job.observer, None);
-                run.outcome.elapsed = started.elapsed();
-                run
-            }
+        let booted = match pooled.map_or_else(|| self.boot(&job.spec), Ok) {
+            Ok(b) => b,
             Err(mut outcome) => {
                 outcome.elapsed = started.elapsed();
-                SandboxRun {
+                return SandboxRun {
                     outcome,
                     files: Vec::new(),
                     remains: None,
-                }
+                };
             }
-        }
+        };
+        let mut run = run_booted(booted, &job.job, job.observer, cancel);
+        run.outcome.elapsed = started.elapsed();
+        run
     }
 
     /// Write the bundle a run of `job` would use into `out` (`out/bundle`, with `out/work` and
@@ -241,8 +247,8 @@ impl Gvisor {
     }
 }
 
-/// Run one job in a booted sandbox (from the pool or just booted), then list its files.
-pub fn run_booted(
+/// Run one job in a booted sandbox, then list its files.
+fn run_booted(
     booted: Booted,
     job: &GuestJob,
     observer: Option<Arc<dyn OutputObserver>>,
