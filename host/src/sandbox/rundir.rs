@@ -160,6 +160,24 @@ impl Abandoned {
     }
 }
 
+/// Remove hidden `.<id>.lock.new` files left by a nestbox that died while creating a run (any
+/// still being created are locked and kept).
+pub fn remove_stale_new_locks(runs: &Path) {
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.')
+            && name.ends_with(".lock.new")
+            && let Ok(f) = File::open(e.path())
+            && Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok()
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Runs under `runs` whose owner is gone (their lock is free, or they have no lock file).
 pub fn abandoned(runs: &Path) -> Vec<Abandoned> {
     let Ok(entries) = std::fs::read_dir(runs) else {
@@ -219,5 +237,13 @@ mod tests {
         drop(live);
         assert!(!runs.join("live").exists());
         assert!(!runs.join("live.lock").exists());
+
+        // A lock being created is kept; one whose creator died is removed.
+        std::fs::write(runs.join(".dead.lock.new"), "").unwrap();
+        let held = File::create(runs.join(".busy.lock.new")).unwrap();
+        let _held = Flock::lock(held, FlockArg::LockExclusiveNonblock).unwrap();
+        remove_stale_new_locks(&runs);
+        assert!(!runs.join(".dead.lock.new").exists());
+        assert!(runs.join(".busy.lock.new").exists());
     }
 }

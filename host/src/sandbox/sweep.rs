@@ -39,6 +39,7 @@ pub fn sweep(state_dir: &Path, runsc: Option<&Runsc>, thorough: bool) -> Swept {
         return swept;
     };
     let runs = state_dir.join("runs");
+    rundir::remove_stale_new_locks(&runs);
     for run in rundir::abandoned(&runs) {
         if let Some(r) = runsc {
             // Not listed is fine: `delete --force` of a missing id succeeds.
