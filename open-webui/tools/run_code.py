@@ -350,10 +350,16 @@ async def _features(settings: _Settings) -> set[str]:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
                 env=settings.env,
+                start_new_session=True,
             )
-            out, _ = await asyncio.wait_for(proc.communicate(), 20)
-        except (OSError, TimeoutError):
+        except OSError:
             return set()  # running it will say what is wrong
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 20)
+        except TimeoutError:
+            return set()  # running it will say what is wrong
+        finally:
+            await _kill(proc)
         _feature_cache[key] = set(re.findall(r"--[a-z][a-z-]+", out.decode()))
     return _feature_cache[key]
 

@@ -121,16 +121,18 @@ async def test_binary_prints_garbage(tool, events: Recorder, monkeypatch, tmp_pa
 
 async def test_binary_hangs_is_killed(tools, tool, events, monkeypatch, tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    binary = fake_binary(tmp_path, f"echo $$ > {pidfile}\nsleep 600 &\nwait\n")
+    binary = fake_binary(tmp_path, f"echo $$ >> {pidfile}\nsleep 600 &\nwait\n")
     monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY", binary)
     monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "1")
     monkeypatch.setattr(tools, "_CHILD_GRACE_SECONDS", 1)
     result = await run(tool, events)
     assert result["status"] == "SANDBOX_ERROR"
     assert "did not answer within 2 s" in result["message"]
-    pid = int(pidfile.read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
+    pids = [int(line) for line in pidfile.read_text().split()]
+    assert len(pids) == 2  # `run --help` (it hangs too, and is stopped) and the run itself
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 async def test_sandbox_error_messages_hide_host_paths(tool, events, monkeypatch) -> None:
