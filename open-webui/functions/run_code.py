@@ -13,6 +13,7 @@ required_open_webui_version: 0.12.0
 # checks the setup.
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -94,6 +95,15 @@ class _Valves(BaseModel):
         description="A running `nestbox serve` (socket path or http://127.0.0.1:PORT) for warm "
         "sandboxes; empty: a cold sandbox per run.",
     )
+    NESTBOX_SERVER_TOKEN_FILE: str = Field(
+        default="",
+        description="File holding the server's token (its --token-file); empty: the "
+        "NESTBOX_SERVER_TOKEN variable of Open WebUI's process, else the server's serve.token.",
+    )
+    NESTBOX_SERVER_FALLBACK_TO_COLD: bool = Field(
+        default=False,
+        description="When NESTBOX_SERVER cannot be used, run in a fresh sandbox instead of failing.",
+    )
     NETWORKING_ALLOWED: bool = Field(
         default=False,
         description="Network for the code. nestbox refuses true: it has no safe egress yet.",
@@ -157,6 +167,9 @@ class _SettingsError(Exception):
 class _Settings:
     binary: str
     server: str
+    server_token_file: str
+    server_fallback: bool
+    networking: bool
     debug: bool
     storage_path: str
     storage_url: str
@@ -244,6 +257,11 @@ def _settings(valves: BaseModel) -> _Settings:
     return _Settings(
         binary=_binary_of(valves),
         server=values["NESTBOX_SERVER"].strip(),
+        server_token_file=values["NESTBOX_SERVER_TOKEN_FILE"].strip(),
+        server_fallback=_parse_bool(
+            values["NESTBOX_SERVER_FALLBACK_TO_COLD"], "NESTBOX_SERVER_FALLBACK_TO_COLD"
+        ),
+        networking=values["NETWORKING_ALLOWED"].strip().lower() in _TRUE,
         debug=_parse_bool(values["DEBUG"], "DEBUG"),
         storage_path=storage_path,
         storage_url=values["WEB_ACCESSIBLE_DIRECTORY_URL"].rstrip("/"),
@@ -458,21 +476,41 @@ def _user_valve(user: dict | None, name: str) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
+def _tighter(user_limit: int, admin_text: str) -> int:
+    """The lower of a user's limit (0: none) and the administrator's (malformed: none; the
+    nestbox run reports it)."""
+    text = admin_text.strip()
+    admin = int(text) if text.isdigit() else 0
+    return min(n for n in (user_limit, admin) if n > 0) if user_limit > 0 or admin > 0 else 0
+
+
 async def _argv(job: _Job, settings: _Settings) -> tuple[list[str], list[str]]:
     """The `nestbox run` command line, and notices about what this nestbox cannot do."""
     argv, notes = [settings.binary, "run", "--json", "--lang", job.language], []
     flags = await _features(settings)
-    if runtime := _user_valve(job.user, "MAX_RUNTIME_SECONDS"):
-        argv += ["--max-runtime-seconds", str(runtime)]
-    if ram := _user_valve(job.user, "MAX_RAM_MEGABYTES"):
-        argv += ["--max-ram-mb", str(ram)]
+    runtime = _user_valve(job.user, "MAX_RUNTIME_SECONDS")
+    ram = _user_valve(job.user, "MAX_RAM_MEGABYTES")
     if settings.server:
         if "--server" not in flags:
             raise _SettingsError(
                 "NESTBOX_SERVER is set, but this nestbox has no --server: upgrade nestbox or "
                 "clear NESTBOX_SERVER"
             )
+        # The server applies its own settings, not this process's: the administrator's limits
+        # go with the run (they can only tighten the server's). The token goes by file or
+        # environment, never on the command line.
+        values = _effective_values(job.valves)
+        runtime = _tighter(runtime, values["MAX_RUNTIME_SECONDS"])
+        ram = _tighter(ram, values["MAX_RAM_MEGABYTES"])
         argv += ["--server", settings.server]
+        if settings.server_token_file:
+            argv += ["--token-file", settings.server_token_file]
+        if settings.server_fallback:
+            argv += ["--fallback-to-cold"]
+    if runtime:
+        argv += ["--max-runtime-seconds", str(runtime)]
+    if ram:
+        argv += ["--max-ram-mb", str(ram)]
     user_id = str((job.user or {}).get("id") or "")
     if user_id and "--keep-files-for" in flags:
         argv += ["--keep-files-for", user_id]
@@ -568,24 +606,147 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
         argv, notes = await _argv(job, settings)
     except _SettingsError as e:
         return _Outcome(_made_result("INVALID_INPUT", str(e)), None, job.language, job.code)
+    if settings.server and settings.networking:
+        # A server would run the code without network whatever this valve says: refuse, as a
+        # fresh sandbox does, rather than ignore it.
+        refused = _made_result(
+            "SANDBOX_ERROR",
+            "NETWORKING_ALLOWED is true, but nestbox gives code no network (the only network "
+            "gVisor could offer is the host's own). fix: set it to false",
+        )
+        return _Outcome(refused, settings, job.language, job.code)
     runtime = _effective_values(job.valves)["MAX_RUNTIME_SECONDS"].strip()
     deadline = (int(runtime) if runtime.isdigit() else 30) + _CHILD_GRACE_SECONDS
     ticker = asyncio.create_task(_progress(emitter, label))
     staging = await asyncio.to_thread(tempfile.mkdtemp, prefix="nestbox-inputs-")
+    result = None
     try:
         inputs, missing = await asyncio.to_thread(_stage_inputs, job.attachments, staging)
         notes += missing
-        for path in inputs:
-            argv += ["--input-file", path]
-        if settings.debug:
-            _log.info("nestbox: running %s", argv)
-        result = await _spawn(argv, settings.env, job.code, deadline)
+        size = await asyncio.to_thread(_request_bytes, inputs, job.code)
+        if settings.server and inputs and size > _SERVER_MAX_REQUEST_BYTES:
+            if not settings.server_fallback:
+                result = _made_result("SANDBOX_ERROR", _TOO_BIG_FOR_SERVER)
+            else:
+                _log.warning("nestbox: attachments too large for the server; running cold")
+                settings = dataclasses.replace(settings, server="")
+                argv, _ = await _argv(job, settings)
+                notes.append(
+                    "the attached files are too large to send to the nestbox server; ran in a "
+                    "fresh sandbox instead"
+                )
+        if result is None:
+            for path in inputs:
+                argv += ["--input-file", path]
+            if settings.debug:
+                _log.info("nestbox: running %s", argv)
+            result = await _spawn(argv, settings.env, job.code, deadline)
     finally:
         ticker.cancel()
         await asyncio.to_thread(shutil.rmtree, staging, True)
+    if settings.server:
+        result = _server_result(result)
+        await asyncio.to_thread(_check_server_storage, result, settings)
     result["notices"] = [*notes, *result["notices"]]
     names = {os.path.basename(path): digest for path, digest in inputs.items()}
     return _Outcome(result, settings, job.language, job.code, names)
+
+
+# `nestbox serve` refuses requests over 2 MiB; input files travel in them as base64.
+_SERVER_MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def _request_bytes(inputs: dict[str, str], code: str) -> int:
+    """About the size of the server request that carries this code and these files."""
+    files = sum(4 * ((os.path.getsize(path) + 2) // 3) + 64 for path in inputs)
+    return files + len(code.encode()) + 1024
+
+
+_SERVER_FIX = (
+    "clear NESTBOX_SERVER to run each piece of code in a fresh sandbox, or set "
+    "NESTBOX_SERVER_FALLBACK_TO_COLD to true"
+)
+_TOKEN_FIX = (
+    "fix: set the NESTBOX_SERVER_TOKEN_FILE valve to the file the server reads its token from "
+    "(its --token-file, or serve.token in its state directory), or give Open WebUI's process "
+    "the server's token as the environment variable NESTBOX_SERVER_TOKEN"
+)
+
+
+_TOO_BIG_FOR_SERVER = (
+    "the code and its attached files are too large to send to the nestbox server (it takes up "
+    "to 2 MiB per run: about 1.5 MiB of files). fix: attach smaller files, or " + _SERVER_FIX
+)
+
+
+def _server_problem(message: str) -> str | None:
+    """The plain message for a `nestbox run --server` that could not use the server, naming
+    the valves to change (nestbox's own names its command-line flags), or None."""
+    why = re.search(r": ([^:]*\(os error \d+\))", message)
+    detail = f" ({why.group(1)})" if why else ""
+    if message.startswith("cannot reach nestbox serve"):
+        return (
+            f"the nestbox server in NESTBOX_SERVER cannot be reached{detail}. fix: start "
+            f"`nestbox serve` there, or {_SERVER_FIX}"
+        )
+    if message.startswith("no token for the server"):
+        return (
+            "there is no token for the nestbox server: NESTBOX_SERVER_TOKEN_FILE is empty, "
+            f"NESTBOX_SERVER_TOKEN is not set and the server's serve.token is not readable here. "
+            f"{_TOKEN_FIX}"
+        )
+    if message.startswith("reading the token file"):
+        return f"the file in NESTBOX_SERVER_TOKEN_FILE cannot be read{detail}. {_TOKEN_FIX}"
+    answered = re.match(r"nestbox serve at .*? answered (\d{3})", message)
+    if not answered:
+        return None
+    code = int(answered.group(1))
+    if code == 401:
+        return f"the nestbox server refused the token (missing or wrong). {_TOKEN_FIX}"
+    if code == 413:
+        return _TOO_BIG_FOR_SERVER
+    if code == 429:
+        return (
+            "the nestbox server is busy (its queue is full). fix: try again in a moment, start "
+            "it with a larger --max-concurrency or --max-queue, or " + _SERVER_FIX
+        )
+    if code == 503:
+        return (
+            f"the nestbox server is shutting down. fix: try again once it is back, or {_SERVER_FIX}"
+        )
+    return f"the nestbox server answered HTTP {code}. fix: see the server's log, or {_SERVER_FIX}"
+
+
+def _server_result(result: dict) -> dict:
+    """Say server failures in Open WebUI's terms; log a fallback to a fresh sandbox."""
+    for notice in result["notices"]:
+        if "--fallback-to-cold" in notice:
+            _log.warning("nestbox: the server was not used: %s", notice)
+    if result["status"] != "SANDBOX_ERROR" or (result.get("sandbox") or {}).get("outer"):
+        return result
+    plain = _server_problem(result["message"])
+    if plain is None:
+        return result
+    _log.error("nestbox: the server could not be used: %s", result["message"])
+    return {**result, "message": plain}
+
+
+def _check_server_storage(result: dict, settings: _Settings) -> None:
+    """Kept files land in the server's storage: warn when it is not the one Open WebUI serves
+    (the links would not work)."""
+    for entry in result["files"]:
+        if not entry.get("url"):
+            continue
+        path = _stored_path(entry, settings)
+        if path is None or not os.path.isfile(path):
+            _log.warning(
+                "nestbox: the server kept %s at %s, outside WEB_ACCESSIBLE_DIRECTORY_PATH/URL "
+                "here: start `nestbox serve` with the same CODE_EVAL_VALVE_OVERRIDE_WEB_"
+                "ACCESSIBLE_DIRECTORY_PATH and _URL as Open WebUI",
+                entry["path"],
+                entry["url"],
+            )
+            return
 
 
 async def _emit(emitter: _Emitter, kind: str, data: dict) -> None:
@@ -653,7 +814,8 @@ def _headline(result: dict, language: str) -> str:
         return f"Could not run the code: {message}"
     if status == "STORAGE_ERROR":
         return f"The code ran, but its files could not be kept: {message}"
-    doctor = "" if "nestbox doctor" in message else " Then run `nestbox doctor` on the server."
+    own_fix = "nestbox doctor" in message or "NESTBOX_SERVER" in message
+    doctor = "" if own_fix else " Then run `nestbox doctor` on the server."
     return f"The code sandbox is not working: {message}.{doctor}"
 
 
@@ -664,7 +826,8 @@ def _debug_suffix(result: dict) -> str:
         f"{plugin.get('name', '?')} {plugin.get('version', '?')}",
         _seconds(result),
         f"fuel {result.get('fuel_used', 0)}",
-        f"{sandbox.get('outer', '?')}/{sandbox.get('platform', '?')}",
+        f"{sandbox.get('outer', '?')}/{sandbox.get('platform', '?')}"
+        + (" pooled" if sandbox.get("pooled") else ""),
         f"id {result.get('execution_id') or '-'}",
     ]
     return " [" + "; ".join(parts) + "]"
