@@ -626,7 +626,7 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
         size = await asyncio.to_thread(_request_bytes, inputs, job.code)
         if settings.server and inputs and size > _SERVER_MAX_REQUEST_BYTES:
             if not settings.server_fallback:
-                result = _made_result("SANDBOX_ERROR", _TOO_BIG_FOR_SERVER)
+                result = _made_result("SANDBOX_ERROR", _too_big_for_server())
             else:
                 _log.warning("nestbox: attachments too large for the server; running cold")
                 settings = dataclasses.replace(settings, server="")
@@ -652,8 +652,9 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
     return _Outcome(result, settings, job.language, job.code, names)
 
 
-# `nestbox serve` refuses requests over 2 MiB; input files travel in them as base64.
-_SERVER_MAX_REQUEST_BYTES = 2 * 1024 * 1024
+# `nestbox serve` refuses requests over 112 MiB (MAX_REQUEST_BYTES in host/src/server/api.rs);
+# input files travel in them as base64.
+_SERVER_MAX_REQUEST_BYTES = 112 * 1024 * 1024
 
 
 def _request_bytes(inputs: dict[str, str], code: str) -> int:
@@ -673,10 +674,13 @@ _TOKEN_FIX = (
 )
 
 
-_TOO_BIG_FOR_SERVER = (
-    "the code and its attached files are too large to send to the nestbox server (it takes up "
-    "to 2 MiB per run: about 1.5 MiB of files). fix: attach smaller files, or " + _SERVER_FIX
-)
+def _too_big_for_server() -> str:
+    cap = _SERVER_MAX_REQUEST_BYTES // (1024 * 1024)
+    return (
+        "the code and its attached files are too large to send to the nestbox server (it takes up "
+        f"to {cap} MiB per run: about {cap * 3 // 4} MiB of files). fix: attach smaller files, or "
+        + _SERVER_FIX
+    )
 
 
 def _server_problem(message: str) -> str | None:
@@ -704,7 +708,7 @@ def _server_problem(message: str) -> str | None:
     if code == 401:
         return f"the nestbox server refused the token (missing or wrong). {_TOKEN_FIX}"
     if code == 413:
-        return _TOO_BIG_FOR_SERVER
+        return _too_big_for_server()
     if code == 429:
         return (
             "the nestbox server is busy (its queue is full). fix: try again in a moment, start "

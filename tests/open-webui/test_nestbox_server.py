@@ -217,7 +217,11 @@ async def test_attachments_reach_the_server(owui, served, events: Recorder, raw)
     assert raw[0]["sandbox"]["pooled"] is True
 
 
-async def test_attachments_too_big_for_the_server(owui, served, events: Recorder) -> None:
+async def test_attachments_too_big_for_the_server(
+    owui, tools, served, events: Recorder, monkeypatch
+) -> None:
+    # A server with a 2 MiB cap (the real one takes 112 MiB; a file that large is slow to store).
+    monkeypatch.setattr(tools, "_SERVER_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
     fid = await stored_file(owui, "owner-big", "big.bin", b"x" * (3 * 1024 * 1024))
     files = [{"type": "file", "id": fid, "name": "big.bin"}]
     result = await run(served, events, "print(1)", u=user("owner-big"), __files__=files)
@@ -228,8 +232,9 @@ async def test_attachments_too_big_for_the_server(owui, served, events: Recorder
 
 
 async def test_attachments_too_big_fall_back_to_a_fresh_sandbox(
-    owui, served, events: Recorder, raw
+    owui, tools, served, events: Recorder, raw, monkeypatch
 ) -> None:
+    monkeypatch.setattr(tools, "_SERVER_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
     served.valves.NESTBOX_SERVER_FALLBACK_TO_COLD = True
     fid = await stored_file(owui, "owner-big2", "big.bin", b"x" * (3 * 1024 * 1024))
     files = [{"type": "file", "id": fid, "name": "big.bin"}]

@@ -74,7 +74,7 @@ pub struct RunArgs {
     /// The file holding the server's bearer token.
     #[arg(long, value_name = "FILE", requires = "server")]
     token_file: Option<PathBuf>,
-    /// When the server cannot be reached, run in a fresh sandbox here instead of failing.
+    /// When the server cannot be reached (not when it refuses), run in a fresh sandbox here.
     #[arg(long, requires = "server")]
     fallback_to_cold: bool,
 }
@@ -122,12 +122,14 @@ fn execute(
     if let Some(server) = &args.server {
         match remote(runtime, &loaded, &args, server, job.clone()) {
             Ok(result) => return (result, None),
-            Err(e) if args.fallback_to_cold => {
+            // Only a server that cannot be reached is replaced by a local run; one that answers
+            // (a wrong token, a refusal) has said no.
+            Err(e @ client::ClientError::Unreachable { .. }) if args.fallback_to_cold => {
                 fallback_notice = Some(format!(
                     "{e}; ran in a fresh sandbox instead (--fallback-to-cold)"
                 ));
             }
-            Err(e) => {
+            Err(e @ client::ClientError::Unreachable { .. }) => {
                 return not_run(
                     Status::SandboxError,
                     format!(
@@ -135,6 +137,7 @@ fn execute(
                     ),
                 );
             }
+            Err(e) => return not_run(Status::SandboxError, e.to_string()),
         }
     }
     let nestbox = match Nestbox::open(loaded) {
@@ -180,20 +183,21 @@ fn remote(
     args: &RunArgs,
     server: &str,
     mut job: Job,
-) -> Result<RunResult, String> {
+) -> Result<RunResult, client::ClientError> {
     let token = match &args.token_file {
-        Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| format!("reading the token file {}: {e}", f.display()))?,
+        Some(f) => std::fs::read_to_string(f).map_err(|e| {
+            client::ClientError::Job(format!("reading the token file {}: {e}", f.display()))
+        })?,
         None => match std::env::var("NESTBOX_SERVER_TOKEN") {
             Ok(t) if !t.trim().is_empty() => t,
             _ => {
                 let path = crate::server::default_token_path(&loaded.settings.state_dir);
                 std::fs::read_to_string(&path).map_err(|e| {
-                    format!(
+                    client::ClientError::Job(format!(
                         "no token for the server: set NESTBOX_SERVER_TOKEN or --token-file \
                          (the server's own {} could not be read: {e})",
                         path.display()
-                    )
+                    ))
                 })?
             }
         },
@@ -201,9 +205,7 @@ fn remote(
     if let Err(e) = client::inline_input_files(&mut job) {
         return Ok(RunResult::not_run(Status::InvalidInput, e.to_string()));
     }
-    runtime
-        .block_on(client::run(server, token.trim(), &job))
-        .map_err(|e| e.to_string())
+    runtime.block_on(client::run(server, token.trim(), &job))
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -48,6 +48,10 @@ pub struct AppState {
     pub self_check: std::sync::Mutex<Option<(Instant, Option<String>)>>,
 }
 
+/// The largest request accepted: code (1 MiB), stdin (16 MiB) and input files up to a 64 MiB
+/// work directory, base64-encoded.
+pub const MAX_REQUEST_BYTES: usize = 112 * 1024 * 1024;
+
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/run", post(run))
@@ -55,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
 
