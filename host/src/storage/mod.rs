@@ -5,8 +5,11 @@
 //! digits of SHA-256("nestbox-user:" + the Open WebUI user id) and `<execution>` is
 //! `<unix time in ms, 13 digits>-<execution id>`, so a user's executions sort oldest first.
 //!
-//! Files a browser would run as active content in Open WebUI's origin when their link is opened
-//! (SVG, HTML, XML, JavaScript) are kept with `.txt` appended, so they are served as text.
+//! Open WebUI serves these files from its own origin with a Content-Type guessed from the
+//! extension (Starlette's `FileResponse`, Python's `mimetypes`). So only files of a known inert
+//! type ([`INERT`]: images, media, plain data, documents, archives) keep their name; every other
+//! file (HTML, SVG, any XML type, JavaScript, no extension, anything unknown) is kept with `.txt`
+//! appended, which is served as `text/plain` and never runs as active content.
 //!
 //! Rules: only regular files are kept (symbolic links, devices, FIFOs are skipped; files are
 //! opened without following links); names are sanitised component by component; an execution's
@@ -27,9 +30,20 @@ use sha2::{Digest, Sha256};
 use crate::result::FileEntry;
 
 const STAGING_PREFIX: &str = ".staging-";
-/// Extensions served as active content (script can run in the serving site's origin).
-const ACTIVE_CONTENT: &[&str] = &[
-    "svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "xsl", "xslt", "js", "mjs", "shtml",
+/// Extensions (lower case) kept as they are: types a browser shows as an image, media, PDF
+/// (its viewer is sandboxed) or text, or downloads; none can run script in the serving origin.
+/// Anything else gets `.txt` appended. Deny by default: XML types (`.xml`, `.rdf`, `.xsd`, ...)
+/// may be rendered with script, and so may types a host's `/etc/mime.types` maps unexpectedly.
+const INERT: &[&str] = &[
+    // images (not SVG)
+    "png", "jpg", "jpeg", "gif", "webp", "bmp", "ico", "avif", "tif", "tiff",
+    // audio and video
+    "mp3", "wav", "ogg", "oga", "flac", "m4a", "mp4", "m4v", "webm", "mov",
+    // text and data
+    "txt", "csv", "tsv", "json", "jsonl", "md", "log", "py", "r", "sql", "yaml", "yml", "toml",
+    "ipynb", "parquet", "npy", "npz", "sqlite", "db", "pkl", // documents
+    "pdf", "xlsx", "xls", "docx", "doc", "pptx", "ppt", "odt", "ods", "odp", // archives
+    "zip", "gz", "tgz", "tar", "bz2", "xz", "zst", "7z",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +107,7 @@ pub struct Kept {
     pub evicted: usize,
     /// Files skipped because they were not regular files.
     pub skipped: Vec<String>,
-    /// Files kept under another name (`.txt` appended to active content).
+    /// Files kept under another name (`.txt` appended: not a known inert type).
     pub renamed: Vec<String>,
 }
 
@@ -194,7 +208,7 @@ impl Storage {
                 kept.skipped.push(f.path.clone());
                 continue;
             };
-            if is_active_content(&rel) {
+            if !is_inert(&rel) {
                 let mut name = rel.file_name().unwrap_or_default().to_os_string();
                 name.push(".txt");
                 rel.set_file_name(name);
@@ -356,10 +370,26 @@ fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, S
     Ok(Some(copied))
 }
 
-fn is_active_content(path: &Path) -> bool {
-    path.extension()
+/// Compression suffixes that Python's `mimetypes` reads as an encoding: the Content-Type then
+/// comes from the extension before them (`x.html.gz` is served as `text/html`).
+const ENCODINGS: &[&str] = &["gz", "bz2", "xz"];
+
+fn is_inert(path: &Path) -> bool {
+    let Some(ext) = path
+        .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| ACTIVE_CONTENT.contains(&e.as_str()))
+    else {
+        return false;
+    };
+    if !INERT.contains(&ext.as_str()) {
+        return false;
+    }
+    if !ENCODINGS.contains(&ext.as_str()) {
+        return true;
+    }
+    // `data.csv.gz` and `x.gz` are fine; `page.html.gz` is not.
+    let inner = Path::new(path.file_stem().unwrap_or_default());
+    inner.extension().is_none() || is_inert(inner)
 }
 
 /// A relative path made of sanitised components, or `None` if nothing safe is left.
@@ -569,6 +599,64 @@ mod tests {
             .path()
             .join(kept.files[0].storage_path.as_deref().unwrap());
         assert_eq!(std::fs::read(stored).unwrap(), b"<svg onload=alert(1)>");
+    }
+
+    #[test]
+    fn only_inert_types_keep_their_name() {
+        let root = tempfile::tempdir().unwrap();
+        let s = Storage::new(
+            Some(root.path()),
+            "/c",
+            Quotas {
+                files_per_execution: 100,
+                files_per_user: 100,
+                bytes_per_user: 1 << 20,
+            },
+        )
+        .unwrap();
+        let table = [
+            ("chart.png", "chart.png"),
+            ("Photo.JPG", "Photo.JPG"),
+            ("data.csv", "data.csv"),
+            ("notes.md", "notes.md"),
+            ("report.pdf", "report.pdf"),
+            ("sheet.xlsx", "sheet.xlsx"),
+            ("out.json", "out.json"),
+            ("a.txt", "a.txt"),
+            ("page.html", "page.html.txt"),
+            ("page.HTM", "page.HTM.txt"),
+            ("plot.svg", "plot.svg.txt"),
+            ("feed.xml", "feed.xml.txt"),
+            ("meta.rdf", "meta.rdf.txt"),
+            ("api.wsdl", "api.wsdl.txt"),
+            ("schema.xsd", "schema.xsd.txt"),
+            ("flow.xpdl", "flow.xpdl.txt"),
+            ("doc.xhtml", "doc.xhtml.txt"),
+            ("m.mml", "m.mml.txt"),
+            ("app.js", "app.js.txt"),
+            ("style.css", "style.css.txt"),
+            ("x.png.html", "x.png.html.txt"),
+            ("data.csv.gz", "data.csv.gz"),
+            ("backup.tar.xz", "backup.tar.xz"),
+            ("page.html.gz", "page.html.gz.txt"),
+            ("p.SVG.BZ2", "p.SVG.BZ2.txt"),
+            ("Makefile", "Makefile.txt"),
+            ("weird.unknownext", "weird.unknownext.txt"),
+        ];
+        let contents: Vec<(&str, &[u8])> = table.iter().map(|(n, _)| (*n, &b"<x/>"[..])).collect();
+        let (w, f) = work_with(&contents);
+        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        assert_eq!(kept.files.len(), table.len());
+        for (entry, (name, want)) in kept.files.iter().zip(table) {
+            let url = entry.url.as_deref().unwrap();
+            assert!(url.ends_with(&format!("/{want}")), "{name}: {url}");
+            assert!(
+                root.path()
+                    .join(entry.storage_path.as_deref().unwrap())
+                    .is_file()
+            );
+        }
+        assert_eq!(kept.renamed.len(), 17, "{:?}", kept.renamed);
     }
 
     #[test]
