@@ -352,3 +352,41 @@ fn a_config_file_sets_operator_limits() {
     assert_eq!(r.json["limits"]["max_runtime_seconds"], 7.0);
     assert_eq!(r.json["limits"]["max_ram_mb"], 64);
 }
+
+#[test]
+fn the_files_list_is_capped_and_says_how_many_were_left_out() {
+    let env = Env::new();
+    // More files than the list holds.
+    let r = env.python(
+        "for i in range(1200):\n    open(f'f{i:04d}.txt', 'w').close()",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let files = r.json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1000, "{}", r.notices());
+    assert_eq!(files[0]["path"], "f0000.txt");
+    assert_eq!(r.json["files_omitted"], 200);
+    assert!(
+        r.notices()
+            .contains("200 more file(s) in /work are not listed"),
+        "{}",
+        r.notices()
+    );
+    // Few files, but ~3.9 KB names each: the names' total is capped too.
+    let r = env.python(
+        "import os\nd = '/'.join(['d' * 250] * 15)\nos.makedirs(d)\nfor i in range(100):\n    open(f'{d}/{i:03d}' + 'n' * 100, 'w').close()",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let files = r.json["files"].as_array().unwrap();
+    let name_bytes: usize = files
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().len())
+        .sum();
+    assert!(name_bytes <= 256 * 1024, "{name_bytes} bytes of names");
+    assert!(!files.is_empty() && files.len() < 100, "{}", files.len());
+    assert_eq!(
+        r.json["files_omitted"].as_u64().unwrap() + files.len() as u64,
+        100
+    );
+}

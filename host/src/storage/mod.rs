@@ -59,7 +59,12 @@ pub enum StorageError {
         "the code left {count} files but at most {max} are kept per execution \
          (MAX_FILES_PER_EXECUTION); write fewer files, or archive them into one"
     )]
-    TooManyFiles { count: usize, max: u64 },
+    TooManyFiles { count: u64, max: u64 },
+    #[error(
+        "the code left {count} files but only the {listed} listed in the result can be kept; \
+         write fewer files, or archive them into one"
+    )]
+    NotAllListed { count: u64, listed: usize },
     #[error(
         "the code left {size} bytes of files, more than this user's whole storage quota of \
          {max} bytes (MAX_MEGABYTES_PER_USER); write smaller files"
@@ -69,7 +74,7 @@ pub enum StorageError {
         "the code left {count} files, more than this user's whole quota of {max} files \
          (MAX_FILES_PER_USER)"
     )]
-    TooManyForUser { count: usize, max: u64 },
+    TooManyForUser { count: u64, max: u64 },
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -132,28 +137,37 @@ impl Storage {
     }
 
     /// Keep `files` (as listed from `work`) for `user_id`, evicting the user's oldest executions
-    /// when over quota.
+    /// when over quota. `omitted` files were left in `work` but not listed: they count against
+    /// the quotas, and since they cannot be kept, any of them refuses the whole execution.
     pub fn keep(
         &self,
         user_id: &str,
         execution_id: &str,
         work: &Path,
         files: &[FileEntry],
+        omitted: u64,
     ) -> Result<Kept, StorageError> {
         if user_id.is_empty() || user_id.len() > 256 {
             return Err(StorageError::BadUser);
         }
         let q = self.quotas;
-        if files.len() as u64 > q.files_per_execution {
+        let count = files.len() as u64 + omitted;
+        if count > q.files_per_execution {
             return Err(StorageError::TooManyFiles {
-                count: files.len(),
+                count,
                 max: q.files_per_execution,
             });
         }
-        if files.len() as u64 > q.files_per_user {
+        if count > q.files_per_user {
             return Err(StorageError::TooManyForUser {
-                count: files.len(),
+                count,
                 max: q.files_per_user,
+            });
+        }
+        if omitted > 0 {
+            return Err(StorageError::NotAllListed {
+                count,
+                listed: files.len(),
             });
         }
         let total: u64 = files.iter().map(|f| f.size).sum();
@@ -370,6 +384,27 @@ fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, S
     Ok(Some(copied))
 }
 
+/// Names for a notice, bounded: the first few, each shortened, and how many more there are.
+pub fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    const CHARS: usize = 120;
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| {
+            if n.chars().count() <= CHARS {
+                n.clone()
+            } else {
+                format!("{}…", n.chars().take(CHARS).collect::<String>())
+            }
+        })
+        .collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
+}
+
 /// Compression suffixes that Python's `mimetypes` reads as an encoding: the Content-Type then
 /// comes from the extension before them (`x.html.gz` is served as `text/html`).
 const ENCODINGS: &[&str] = &["gz", "bz2", "xz"];
@@ -496,7 +531,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 10, 1000);
         let (work, files) = work_with(&[("out.csv", b"a,b"), ("sub dir/x.txt", b"x")]);
-        let kept = s.keep("alice", "e1", work.path(), &files).unwrap();
+        let kept = s.keep("alice", "e1", work.path(), &files, 0).unwrap();
         assert_eq!(kept.files.len(), 2);
         let user = Storage::user_key("alice");
         let url = kept.files[1].url.as_deref().unwrap();
@@ -514,10 +549,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 3, 1000);
         let (w, f2) = work_with(&[("a", b"1"), ("b", b"2")]);
-        s.keep("bob", "other", w.path(), &f2).unwrap();
-        let first = s.keep("alice", "first", w.path(), &f2).unwrap();
+        s.keep("bob", "other", w.path(), &f2, 0).unwrap();
+        let first = s.keep("alice", "first", w.path(), &f2, 0).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let second = s.keep("alice", "second", w.path(), &f2).unwrap();
+        let second = s.keep("alice", "second", w.path(), &f2, 0).unwrap();
         assert_eq!(second.evicted, 1);
         let alice = root
             .path()
@@ -540,12 +575,12 @@ mod tests {
         let s = storage(root.path(), 10, 4);
         let (w, f) = work_with(&[("big", b"12345")]);
         assert!(matches!(
-            s.keep("u", "e", w.path(), &f),
+            s.keep("u", "e", w.path(), &f, 0),
             Err(StorageError::TooLarge { .. })
         ));
         let (w, f) = work_with(&[("1", b""), ("2", b""), ("3", b""), ("4", b"")]);
         assert!(matches!(
-            s.keep("u", "e", w.path(), &f),
+            s.keep("u", "e", w.path(), &f, 0),
             Err(StorageError::TooManyFiles { .. })
         ));
     }
@@ -558,7 +593,7 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", w.path().join("link")).unwrap();
         f.push(entry("link", b"whatever"));
         f.push(entry("../escape", b"x"));
-        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
         assert_eq!(kept.files.len(), 1);
         assert_eq!(
             kept.skipped,
@@ -576,7 +611,7 @@ mod tests {
         std::fs::write(user.join(".staging-0000000000001-dead/half"), b"ha").unwrap();
         assert!(executions(&user).is_empty(), "staging is invisible");
         let (w, f) = work_with(&[("a", b"1")]);
-        s.keep("u", "next", w.path(), &f).unwrap();
+        s.keep("u", "next", w.path(), &f, 0).unwrap();
         assert!(!user.join(".staging-0000000000001-dead").exists(), "swept");
     }
 
@@ -585,7 +620,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 10, 1000);
         let (w, f) = work_with(&[("plot.svg", b"<svg onload=alert(1)>"), ("a.png", b"png")]);
-        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
         assert!(
             kept.files[0]
                 .url
@@ -645,7 +680,7 @@ mod tests {
         ];
         let contents: Vec<(&str, &[u8])> = table.iter().map(|(n, _)| (*n, &b"<x/>"[..])).collect();
         let (w, f) = work_with(&contents);
-        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
         assert_eq!(kept.files.len(), table.len());
         for (entry, (name, want)) in kept.files.iter().zip(table) {
             let url = entry.url.as_deref().unwrap();
@@ -657,6 +692,46 @@ mod tests {
             );
         }
         assert_eq!(kept.renamed.len(), 17, "{:?}", kept.renamed);
+    }
+
+    #[test]
+    fn files_left_out_of_the_listing_count_and_refuse_keeping() {
+        let root = tempfile::tempdir().unwrap();
+        let s = storage(root.path(), 10, 1000);
+        let (w, f) = work_with(&[("a", b"1")]);
+        // Over the per-execution quota (3) once the unlisted files count.
+        assert!(matches!(
+            s.keep("u", "e", w.path(), &f, 5),
+            Err(StorageError::TooManyFiles { count: 6, max: 3 })
+        ));
+        // Within the quotas, but unlisted files cannot be kept: nothing is.
+        let err = s.keep("u", "e", w.path(), &f, 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StorageError::NotAllListed {
+                    count: 2,
+                    listed: 1
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            !root
+                .path()
+                .join("user_files")
+                .join(Storage::user_key("u"))
+                .exists()
+        );
+    }
+
+    #[test]
+    fn name_lists_in_notices_are_bounded() {
+        let names: Vec<String> = (0..25).map(|i| format!("{i}{}", "x".repeat(500))).collect();
+        let list = name_list(&names);
+        assert!(list.ends_with(", and 15 more"), "{list}");
+        assert!(list.chars().count() < 10 * 125 + 20, "{}", list.len());
+        assert_eq!(name_list(&["a".into(), "b".into()]), "a, b");
     }
 
     #[test]
