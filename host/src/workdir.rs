@@ -4,7 +4,8 @@
 //! files and [`MAX_LISTED_NAME_BYTES`] of names; the rest are only counted.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -18,6 +19,8 @@ use crate::runner::RunDirs;
 pub const MAX_LISTED_FILES: usize = 1000;
 /// The most bytes of file names (relative paths) listed in one result.
 pub const MAX_LISTED_NAME_BYTES: usize = 256 * 1024;
+/// The largest input file read from a host path (the default `/work` is 64 MiB).
+pub const MAX_INPUT_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 /// The deepest directory level listed.
 const MAX_DEPTH: usize = 32;
 
@@ -32,6 +35,81 @@ pub enum WorkDirError {
     },
     #[error("input file {name:?}: content is not valid base64 ({message})")]
     BadBase64 { name: String, message: String },
+    #[error("input file {name:?}: {source}")]
+    Input {
+        name: String,
+        #[source]
+        source: HostFileError,
+    },
+}
+
+/// Why a file named on the host (code, standard input, an input file) could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HostFileError {
+    #[error("{path} is a {kind}, not a regular file")]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{path} is larger than {limit} bytes")]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{step} {path}: {source}")]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Read a regular file of at most `limit` bytes. Anything else is refused before a byte is read:
+/// a FIFO would block, a device such as `/dev/zero` would never end. The file is opened without
+/// blocking and checked again once open, so a swap between the checks is caught too.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, HostFileError> {
+    let io = |step| {
+        move |source| HostFileError::Io {
+            step,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    let check = |ft: std::fs::FileType| {
+        if ft.is_file() {
+            return Ok(());
+        }
+        let kind = if ft.is_dir() {
+            "directory"
+        } else if ft.is_fifo() {
+            "FIFO (named pipe)"
+        } else if ft.is_char_device() {
+            "character device"
+        } else if ft.is_block_device() {
+            "block device"
+        } else if ft.is_socket() {
+            "socket"
+        } else {
+            "special file"
+        };
+        Err(HostFileError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        })
+    };
+    check(std::fs::metadata(path).map_err(io("reading"))?.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io("opening"))?;
+    check(file.metadata().map_err(io("reading"))?.file_type())?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io("reading"))?;
+    if bytes.len() as u64 > limit {
+        return Err(HostFileError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 /// The input files placed in `/work`, by name and SHA-256, so they are not reported as output
@@ -68,11 +146,13 @@ pub fn place_inputs(work: &Path, files: &[InputFile]) -> Result<Inputs, WorkDirE
     for f in files {
         let dest = work.join(&f.name);
         let bytes = match (&f.source_path, &f.content_base64) {
-            (Some(src), _) => std::fs::read(src).map_err(|source| WorkDirError::Io {
-                step: "reading input file",
-                path: src.clone(),
-                source,
-            })?,
+            // Never more than the work directory could hold.
+            (Some(src), _) => {
+                read_regular(src, MAX_INPUT_FILE_BYTES).map_err(|source| WorkDirError::Input {
+                    name: f.name.clone(),
+                    source,
+                })?
+            }
             (None, Some(b64)) => base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|e| WorkDirError::BadBase64 {
@@ -287,5 +367,30 @@ mod tests {
         listing.clone().apply_to(&mut result);
         assert_eq!(result.files_omitted, listing.omitted);
         assert!(result.notices[0].contains("more file(s) in /work are not listed"));
+    }
+
+    #[test]
+    fn host_files_are_read_bounded_and_only_when_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read_regular(&f, 5).unwrap(), b"12345");
+        assert!(matches!(
+            read_regular(&f, 4),
+            Err(HostFileError::TooLarge { limit: 4, .. })
+        ));
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = read_regular(&fifo, 5).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        let err = read_regular(Path::new("/dev/zero"), 5).unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
+        assert!(matches!(
+            read_regular(dir.path(), 5),
+            Err(HostFileError::NotRegular {
+                kind: "directory",
+                ..
+            })
+        ));
     }
 }

@@ -390,3 +390,109 @@ fn the_files_list_is_capped_and_says_how_many_were_left_out() {
         100
     );
 }
+
+/// Run `nestbox ARGS` with `stdin`, killing it if it is still running after a generous guard
+/// (a hang fails the test instead of blocking it). No assertion is made on the time taken.
+fn run_guarded(env: &Env, args: &[&str], stdin: std::process::Stdio) -> crate::util::Run {
+    use std::process::Stdio;
+    let mut child = env
+        .cmd()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if guard.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nestbox {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    crate::util::Run {
+        code: out.status.code().unwrap_or(-1),
+        json: serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn devices_and_fifos_are_refused_as_input_without_reading_them() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for (flag, path, kind) in [
+        ("--stdin", "/dev/zero", "character device"),
+        ("--stdin", fifo, "FIFO"),
+        ("--file", "/dev/zero", "character device"),
+        ("--file", fifo, "FIFO"),
+        ("--input-file", "/dev/zero", "character device"),
+        ("--input-file", fifo, "FIFO"),
+    ] {
+        let mut args = vec!["run", "--json", "--lang", "python", flag, path];
+        if flag != "--file" {
+            args.extend(["--code", "print(1)"]);
+        }
+        let r = run_guarded(&env, &args, std::process::Stdio::null());
+        assert_eq!(r.status(), "INVALID_INPUT", "{flag} {path}: {r:?}");
+        assert_eq!(r.code, 2);
+        assert!(
+            r.message().contains(path) && r.message().contains(kind),
+            "{flag} {path}: {}",
+            r.message()
+        );
+        assert!(r.message().contains("regular file"), "{}", r.message());
+    }
+}
+
+#[test]
+fn stdin_dash_reads_a_pipe_and_input_files_must_fit_in_work() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args([
+            "run",
+            "--json",
+            "--lang",
+            "python",
+            "--stdin",
+            "-",
+            "--code",
+            "import sys; print(len(sys.stdin.readlines()))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut s = child.stdin.take().unwrap();
+        s.write_all(b"a\nb\nc\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["stdout"], "3\n", "{json}");
+
+    let r = env.run_with_stdin(&["--lang", "python", "--stdin", "-"], Some(b"print(1)"));
+    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
+    assert!(r.message().contains("--code or --file"), "{}", r.message());
+
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 2 * 1024 * 1024]).unwrap();
+    let r = Env::new()
+        .with("NESTBOX_WORK_DIR_MEGABYTES", "1")
+        .python("print(1)", &["--input-file", big.to_str().unwrap()]);
+    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
+    assert!(
+        r.message().contains("NESTBOX_WORK_DIR_MEGABYTES") && r.message().contains("big.bin"),
+        "{}",
+        r.message()
+    );
+}
