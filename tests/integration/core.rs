@@ -496,3 +496,55 @@ fn stdin_dash_reads_a_pipe_and_input_files_must_fit_in_work() {
         r.message()
     );
 }
+
+/// The code's escape sequences: made visible on a terminal (a real pty, through `script`), kept
+/// exact when the output is piped; nestbox's own lines quoting a file name are always made safe.
+#[test]
+fn escape_sequences_are_neutralised_on_a_terminal_only() {
+    let env = Env::new();
+    let code = "import sys\nsys.stdout.write('A\\x1b]0;pwned\\x07B\\x1b[2JC\\n')\nsys.stderr.write('E\\x1b[31mF\\n')\nopen('x\\x1b[1Ay.txt', 'w').close()";
+    // Piped: the exact bytes; the file name in nestbox's own line made visible.
+    let out = env.output(&["run", "--lang", "python", "--code", code], None);
+    assert_eq!(out.stdout, b"A\x1b]0;pwned\x07B\x1b[2JC\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("E\x1b[31mF\n"), "{err:?}");
+    assert!(
+        err.contains("nestbox: file /work/x\\x1b[1Ay.txt"),
+        "{err:?}"
+    );
+
+    // On a terminal: nothing the terminal would interpret.
+    let quoted: Vec<String> = [
+        crate::util::bin().to_str().unwrap(),
+        "run",
+        "--lang",
+        "python",
+        "--code",
+        code,
+    ]
+    .iter()
+    .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+    .collect();
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear();
+    for k in ["PATH", "HOME", "NESTBOX_CACHE_DIR"] {
+        if let Ok(v) = std::env::var(k) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.envs(env.vars.iter().map(|(k, v)| (k, v)));
+    let out = cmd
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{tty:?}");
+    assert!(tty.contains("A\\x1b]0;pwned\\x07B\\x1b[2JC"), "{tty:?}");
+    assert!(tty.contains("E\\x1b[31mF"), "{tty:?}");
+    assert!(
+        tty.contains("nestbox: file /work/x\\x1b[1Ay.txt"),
+        "{tty:?}"
+    );
+    assert!(!tty.contains('\x1b') && !tty.contains('\x07'), "{tty:?}");
+}

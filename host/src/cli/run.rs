@@ -2,13 +2,14 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use clap::Args;
 
 use super::progress::Compiling;
+use super::terminal::{Neutraliser, one_line};
 use crate::execute::{Isolation, Nestbox, RunOptions};
 use crate::job::{self, InputFile, InvalidInput, Job};
 use crate::result::{RunResult, Status};
@@ -88,17 +89,20 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> i32 {
     let json = args.json;
     // One runtime for the run and its teardown, which may still be going when the answer is out.
     let runtime = super::runtime();
-    let (result, local) = execute(&runtime, config, args);
+    let live = (!json).then(|| Arc::new(LiveOutput::new()));
+    let observer = live.clone().map(|l| l as Arc<dyn OutputObserver>);
+    let (result, local) = execute(&runtime, config, args, observer);
     if json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer_pretty(&mut out, &result);
         let _ = writeln!(out);
-    } else {
+    } else if let Some(live) = live {
         // A local run's output reached the terminal live; a server's arrives with the result.
         if local.is_none() {
-            let _ = std::io::stdout().write_all(result.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(result.stderr.as_bytes());
+            live.output(StreamKind::Stdout, result.stdout.as_bytes());
+            live.output(StreamKind::Stderr, result.stderr.as_bytes());
         }
+        live.finish();
         report_text(&result);
     }
     // The answer is out; now wait for the sandbox's teardown before exiting.
@@ -113,6 +117,7 @@ fn execute(
     runtime: &tokio::runtime::Runtime,
     config: Option<&Path>,
     args: RunArgs,
+    observer: Option<Arc<dyn OutputObserver>>,
 ) -> (RunResult, Option<Nestbox>) {
     let not_run = |status, message: String| (RunResult::not_run(status, message), None);
     let loaded = match settings::load(config, &ProcessEnv) {
@@ -153,8 +158,6 @@ fn execute(
         Ok(n) => n,
         Err(e) => return not_run(Status::SandboxError, e.to_string()),
     };
-    let observer: Option<Arc<dyn OutputObserver>> =
-        (!args.json).then(|| Arc::new(LiveOutput) as Arc<dyn OutputObserver>);
     let isolation = if args.no_gvisor {
         Isolation::WasmtimeOnly
     } else {
@@ -380,35 +383,82 @@ fn read_own_stdin(limit: usize, what: &str) -> Result<Vec<u8>, InvalidInput> {
     Ok(bytes)
 }
 
-/// Copies output to the terminal as the code produces it.
-struct LiveOutput;
+/// Copies output to stdout and stderr as the code produces it: the exact bytes when they go to a
+/// file or a program, neutralised (escape sequences made visible) when they go to a terminal.
+struct LiveOutput {
+    stdout: Option<Mutex<Neutraliser>>,
+    stderr: Option<Mutex<Neutraliser>>,
+}
 
-impl OutputObserver for LiveOutput {
-    fn output(&self, stream: StreamKind, bytes: &[u8]) {
-        let _ = match stream {
-            StreamKind::Stdout => {
-                let mut o = std::io::stdout().lock();
-                o.write_all(bytes).and_then(|_| o.flush())
+impl LiveOutput {
+    fn new() -> LiveOutput {
+        let neutraliser = |tty: bool| tty.then(|| Mutex::new(Neutraliser::default()));
+        LiveOutput {
+            stdout: neutraliser(std::io::stdout().is_terminal()),
+            stderr: neutraliser(std::io::stderr().is_terminal()),
+        }
+    }
+
+    /// Print what a terminal stream still holds (an unfinished UTF-8 sequence).
+    fn finish(&self) {
+        for (stream, n) in [
+            (StreamKind::Stdout, &self.stdout),
+            (StreamKind::Stderr, &self.stderr),
+        ] {
+            if let Some(n) = n {
+                let rest = n.lock().unwrap_or_else(|e| e.into_inner()).finish();
+                write_to(stream, rest.as_bytes());
             }
-            StreamKind::Stderr => {
-                let mut e = std::io::stderr().lock();
-                e.write_all(bytes).and_then(|_| e.flush())
-            }
-        };
+        }
     }
 }
 
-/// After live output: a status line for anything but a clean exit, notices, and the files.
+impl OutputObserver for LiveOutput {
+    fn output(&self, stream: StreamKind, bytes: &[u8]) {
+        let terminal = match stream {
+            StreamKind::Stdout => &self.stdout,
+            StreamKind::Stderr => &self.stderr,
+        };
+        match terminal {
+            Some(n) => {
+                let text = n.lock().unwrap_or_else(|e| e.into_inner()).push(bytes);
+                write_to(stream, text.as_bytes());
+            }
+            None => write_to(stream, bytes),
+        }
+    }
+}
+
+fn write_to(stream: StreamKind, bytes: &[u8]) {
+    let _ = match stream {
+        StreamKind::Stdout => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(bytes).and_then(|_| o.flush())
+        }
+        StreamKind::Stderr => {
+            let mut e = std::io::stderr().lock();
+            e.write_all(bytes).and_then(|_| e.flush())
+        }
+    };
+}
+
+/// After live output: a status line for anything but a clean exit, notices, and the files. They
+/// may quote the code's data (file names, output), so control characters are always made visible.
 fn report_text(r: &RunResult) {
     // Output reached the terminal live, unless the run never started (then there is none).
     let mut err = std::io::stderr().lock();
     for n in &r.notices {
-        let _ = writeln!(err, "nestbox: note: {n}");
+        let _ = writeln!(err, "nestbox: note: {}", one_line(n));
     }
     if r.status != Status::Ok {
-        let _ = writeln!(err, "nestbox: {}: {}", r.status, r.message);
+        let _ = writeln!(err, "nestbox: {}: {}", r.status, one_line(&r.message));
     }
     for f in &r.files {
-        let _ = writeln!(err, "nestbox: file /work/{} ({} bytes)", f.path, f.size);
+        let _ = writeln!(
+            err,
+            "nestbox: file /work/{} ({} bytes)",
+            one_line(&f.path),
+            f.size
+        );
     }
 }
