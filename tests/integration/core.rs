@@ -479,9 +479,23 @@ fn stdin_dash_reads_a_pipe_and_input_files_must_fit_in_work() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["stdout"], "3\n", "{json}");
 
-    let r = env.run_with_stdin(&["--lang", "python", "--stdin", "-"], Some(b"print(1)"));
-    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
-    assert!(r.message().contains("--code or --file"), "{}", r.message());
+    // Refused before standard input is read: the write may meet a closed pipe.
+    let mut child = env
+        .cmd()
+        .args(["run", "--json", "--lang", "python", "--stdin", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(b"print(1)");
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "INVALID_INPUT", "{json}");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("--code or --file"), "{message}");
 
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.bin");
