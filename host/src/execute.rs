@@ -331,7 +331,7 @@ impl Nestbox {
                 bytes_per_user: s.max_megabytes_per_user * 1024 * 1024,
             },
         );
-        match storage.and_then(|st| st.keep(user, id, work, &result.files)) {
+        match storage.and_then(|st| st.keep(user, id, work, &result.files, result.files_omitted)) {
             Ok(kept) => {
                 if kept.evicted > 0 {
                     result.notices.push(format!(
@@ -341,14 +341,14 @@ impl Nestbox {
                 }
                 if !kept.renamed.is_empty() {
                     result.notices.push(format!(
-                        "kept as .txt so browsers show them as text, not active content: {}",
-                        kept.renamed.join(", ")
+                        "kept with .txt appended (not a known inert type), so browsers show them as text: {}",
+                        crate::storage::name_list(&kept.renamed)
                     ));
                 }
                 if !kept.skipped.is_empty() {
                     result.notices.push(format!(
                         "not kept (not regular files or unsafe names): {}",
-                        kept.skipped.join(", ")
+                        crate::storage::name_list(&kept.skipped)
                     ));
                 }
                 result.files = kept.files;
@@ -412,7 +412,7 @@ impl Nestbox {
             }
         };
         let mut result = result_from_outcome(run.outcome, limits, gvisor.enforce);
-        result.files = run.files;
+        run.files.apply_to(&mut result);
         result.sandbox = Some(SandboxInfo {
             outer: "gvisor".into(),
             inner: "wasmtime".into(),
@@ -560,7 +560,7 @@ impl Nestbox {
             .await;
         let files = workdir::list_files(&dirs.work, &inputs);
         let mut result = result_from_outcome(outcome, limits, false);
-        result.files = files;
+        files.apply_to(&mut result);
         result.sandbox = Some(SandboxInfo {
             outer: "none".into(),
             inner: "wasmtime".into(),
@@ -605,6 +605,7 @@ pub fn result_from_outcome(outcome: Outcome, limits: Limits, enforced: bool) -> 
         duration_ms: outcome.elapsed.as_millis() as u64,
         fuel_used: outcome.fuel_used,
         files: Vec::new(),
+        files_omitted: 0,
         plugin: None,
         limits: Some(limits.applied(enforced)),
         sandbox: None,

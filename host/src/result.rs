@@ -130,8 +130,12 @@ pub struct RunResult {
     pub duration_ms: u64,
     /// Wasmtime fuel consumed (a CPU-work measure; 0 when nothing ran).
     pub fuel_used: u64,
-    /// Files the code left in `/work`, sorted by path.
+    /// Files the code left in `/work`, sorted by path; at most 1000 entries and 256 KiB of
+    /// names (`workdir::MAX_LISTED_FILES`, `workdir::MAX_LISTED_NAME_BYTES`).
     pub files: Vec<FileEntry>,
+    /// Further files in `/work` left out of `files` because the list was full.
+    #[serde(default)]
+    pub files_omitted: u64,
     pub plugin: Option<PluginInfo>,
     pub limits: Option<AppliedLimits>,
     pub sandbox: Option<SandboxInfo>,
@@ -157,6 +161,7 @@ impl RunResult {
             duration_ms: 0,
             fuel_used: 0,
             files: Vec::new(),
+            files_omitted: 0,
             plugin: None,
             limits: None,
             sandbox: None,

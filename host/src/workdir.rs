@@ -1,20 +1,26 @@
 //! The per-run work directory seen by the code as `/work`: input files go in before the run
 //! (read-only copies), and what the code left there is listed after it. Listing never follows
-//! symbolic links and reports regular files only.
+//! symbolic links, reports regular files only, and is bounded: at most [`MAX_LISTED_FILES`]
+//! files and [`MAX_LISTED_NAME_BYTES`] of names; the rest are only counted.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
 use crate::job::InputFile;
 use crate::plugin::artifact::{sha256_bytes, sha256_file};
-use crate::result::FileEntry;
+use crate::result::{FileEntry, RunResult};
 use crate::runner::RunDirs;
 
-/// The most entries listed from one work directory; beyond it the listing stops.
-pub const MAX_LISTED_FILES: usize = 10_000;
+/// The most files listed in one result; further files are counted in `files_omitted`.
+pub const MAX_LISTED_FILES: usize = 1000;
+/// The most bytes of file names (relative paths) listed in one result.
+pub const MAX_LISTED_NAME_BYTES: usize = 256 * 1024;
+/// The largest input file read from a host path (the default `/work` is 64 MiB).
+pub const MAX_INPUT_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 /// The deepest directory level listed.
 const MAX_DEPTH: usize = 32;
 
@@ -29,6 +35,81 @@ pub enum WorkDirError {
     },
     #[error("input file {name:?}: content is not valid base64 ({message})")]
     BadBase64 { name: String, message: String },
+    #[error("input file {name:?}: {source}")]
+    Input {
+        name: String,
+        #[source]
+        source: HostFileError,
+    },
+}
+
+/// Why a file named on the host (code, standard input, an input file) could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HostFileError {
+    #[error("{path} is a {kind}, not a regular file")]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{path} is larger than {limit} bytes")]
+    TooLarge { path: PathBuf, limit: u64 },
+    #[error("{step} {path}: {source}")]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Read a regular file of at most `limit` bytes. Anything else is refused before a byte is read:
+/// a FIFO would block, a device such as `/dev/zero` would never end. The file is opened without
+/// blocking and checked again once open, so a swap between the checks is caught too.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, HostFileError> {
+    let io = |step| {
+        move |source| HostFileError::Io {
+            step,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    let check = |ft: std::fs::FileType| {
+        if ft.is_file() {
+            return Ok(());
+        }
+        let kind = if ft.is_dir() {
+            "directory"
+        } else if ft.is_fifo() {
+            "FIFO (named pipe)"
+        } else if ft.is_char_device() {
+            "character device"
+        } else if ft.is_block_device() {
+            "block device"
+        } else if ft.is_socket() {
+            "socket"
+        } else {
+            "special file"
+        };
+        Err(HostFileError::NotRegular {
+            path: path.to_path_buf(),
+            kind,
+        })
+    };
+    check(std::fs::metadata(path).map_err(io("reading"))?.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io("opening"))?;
+    check(file.metadata().map_err(io("reading"))?.file_type())?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io("reading"))?;
+    if bytes.len() as u64 > limit {
+        return Err(HostFileError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(bytes)
 }
 
 /// The input files placed in `/work`, by name and SHA-256, so they are not reported as output
@@ -65,11 +146,13 @@ pub fn place_inputs(work: &Path, files: &[InputFile]) -> Result<Inputs, WorkDirE
     for f in files {
         let dest = work.join(&f.name);
         let bytes = match (&f.source_path, &f.content_base64) {
-            (Some(src), _) => std::fs::read(src).map_err(|source| WorkDirError::Io {
-                step: "reading input file",
-                path: src.clone(),
-                source,
-            })?,
+            // Never more than the work directory could hold.
+            (Some(src), _) => {
+                read_regular(src, MAX_INPUT_FILE_BYTES).map_err(|source| WorkDirError::Input {
+                    name: f.name.clone(),
+                    source,
+                })?
+            }
             (None, Some(b64)) => base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
                 .map_err(|e| WorkDirError::BadBase64 {
@@ -108,49 +191,115 @@ pub fn inline_inputs<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) ->
         .collect()
 }
 
-/// List the regular files under `work`, sorted by path, leaving out unchanged inputs.
-pub fn list_files(work: &Path, inputs: &Inputs) -> Vec<FileEntry> {
-    let mut out = Vec::new();
-    walk(work, work, 0, &mut out);
-    out.retain(|f| inputs.get(&f.path) != Some(&f.sha256));
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+/// The files the code left in `/work`, bounded: what goes into a result's `files` and
+/// `files_omitted`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// The listed files, sorted by path.
+    pub files: Vec<FileEntry>,
+    /// Regular files left out because the list was full.
+    pub omitted: u64,
 }
 
-fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<FileEntry>) {
-    if depth > MAX_DEPTH {
-        return;
+impl Listing {
+    /// Put the listing into `result`: the files, how many were left out, and a notice saying so.
+    pub fn apply_to(self, result: &mut RunResult) {
+        if self.omitted > 0 {
+            result.notices.push(format!(
+                "{} more file(s) in /work are not listed: a result lists at most {} files and \
+                 {} KiB of names; write fewer files, or archive them into one",
+                self.omitted,
+                MAX_LISTED_FILES,
+                MAX_LISTED_NAME_BYTES / 1024
+            ));
+        }
+        result.files = self.files;
+        result.files_omitted = self.omitted;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+}
+
+/// List the regular files under `work`, sorted by path, leaving out unchanged inputs. Once
+/// [`MAX_LISTED_FILES`] files or [`MAX_LISTED_NAME_BYTES`] of names are listed, further files
+/// are only counted (not hashed).
+pub fn list_files(work: &Path, inputs: &Inputs) -> Listing {
+    let mut walk = Walk {
+        root: work,
+        inputs,
+        listing: Listing::default(),
+        name_bytes: 0,
+        full: false,
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        if out.len() >= MAX_LISTED_FILES {
+    walk.dir(work, 0);
+    let mut listing = walk.listing;
+    listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+    listing
+}
+
+struct Walk<'a> {
+    root: &'a Path,
+    inputs: &'a Inputs,
+    listing: Listing,
+    name_bytes: usize,
+    full: bool,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path, depth: usize) {
+        if depth > MAX_DEPTH {
             return;
         }
-        // `file_type` does not follow symbolic links.
-        let Ok(ft) = e.file_type() else { continue };
-        let path = e.path();
-        if ft.is_dir() {
-            walk(root, &path, depth + 1, out);
-        } else if ft.is_file() {
-            let Ok(meta) = e.metadata() else { continue };
-            let Ok(sha256) = sha256_file(&path) else {
-                continue;
-            };
-            let Ok(rel) = path.strip_prefix(root) else {
-                continue;
-            };
-            out.push(FileEntry {
-                path: rel.to_string_lossy().into_owned(),
-                size: meta.len(),
-                sha256,
-                url: None,
-                storage_path: None,
-            });
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            // `file_type` does not follow symbolic links.
+            let Ok(ft) = e.file_type() else { continue };
+            let path = e.path();
+            if ft.is_dir() {
+                self.dir(&path, depth + 1);
+            } else if ft.is_file() {
+                self.file(&path);
+            }
         }
+    }
+
+    fn file(&mut self, path: &Path) {
+        let Ok(rel) = path.strip_prefix(self.root) else {
+            return;
+        };
+        let rel = rel.to_string_lossy().into_owned();
+        let input = self.inputs.get(&rel);
+        if self.full
+            || self.listing.files.len() >= MAX_LISTED_FILES
+            || self.name_bytes + rel.len() > MAX_LISTED_NAME_BYTES
+        {
+            // Inputs are few and small: check them even here so an unchanged one is not counted.
+            let unchanged = input.is_some_and(|h| sha256_file(path).is_ok_and(|s| &s == h));
+            if !unchanged {
+                self.full = true;
+                self.listing.omitted += 1;
+            }
+            return;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return;
+        };
+        let Ok(sha256) = sha256_file(path) else {
+            return;
+        };
+        if input == Some(&sha256) {
+            return;
+        }
+        self.name_bytes += rel.len();
+        self.listing.files.push(FileEntry {
+            path: rel,
+            size: meta.len(),
+            sha256,
+            url: None,
+            storage_path: None,
+        });
     }
 }
 
@@ -174,7 +323,9 @@ mod tests {
         std::fs::create_dir(w.join("sub")).unwrap();
         std::fs::write(w.join("sub/out.txt"), "hello").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", w.join("link")).unwrap();
-        let files = list_files(w, &inputs);
+        let listing = list_files(w, &inputs);
+        assert_eq!(listing.omitted, 0);
+        let files = listing.files;
         assert_eq!(files.len(), 1, "{files:?}");
         assert_eq!(files[0].path, "sub/out.txt");
         assert_eq!(files[0].size, 5);
@@ -184,5 +335,62 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o444);
+    }
+
+    #[test]
+    fn the_listing_stops_at_the_count_and_name_caps_and_counts_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path();
+        for i in 0..MAX_LISTED_FILES + 5 {
+            std::fs::write(w.join(format!("f{i:05}")), "x").unwrap();
+        }
+        let listing = list_files(w, &Inputs::new());
+        assert_eq!(listing.files.len(), MAX_LISTED_FILES);
+        assert_eq!(listing.omitted, 5);
+        assert_eq!(listing.files[0].path, "f00000");
+
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path();
+        let long = "n".repeat(250);
+        let deep = w.join([long.as_str(); 15].join("/"));
+        std::fs::create_dir_all(&deep).unwrap();
+        for i in 0..100 {
+            std::fs::write(deep.join(format!("{i:03}")), "x").unwrap();
+        }
+        let listing = list_files(w, &Inputs::new());
+        let names: usize = listing.files.iter().map(|f| f.path.len()).sum();
+        assert!(names <= MAX_LISTED_NAME_BYTES, "{names}");
+        assert!(listing.files.len() < 100);
+        assert_eq!(listing.files.len() as u64 + listing.omitted, 100);
+
+        let mut result = RunResult::not_run(crate::result::Status::Ok, "");
+        listing.clone().apply_to(&mut result);
+        assert_eq!(result.files_omitted, listing.omitted);
+        assert!(result.notices[0].contains("more file(s) in /work are not listed"));
+    }
+
+    #[test]
+    fn host_files_are_read_bounded_and_only_when_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(read_regular(&f, 5).unwrap(), b"12345");
+        assert!(matches!(
+            read_regular(&f, 4),
+            Err(HostFileError::TooLarge { limit: 4, .. })
+        ));
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = read_regular(&fifo, 5).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        let err = read_regular(Path::new("/dev/zero"), 5).unwrap_err();
+        assert!(err.to_string().contains("character device"), "{err}");
+        assert!(matches!(
+            read_regular(dir.path(), 5),
+            Err(HostFileError::NotRegular {
+                kind: "directory",
+                ..
+            })
+        ));
     }
 }

@@ -78,6 +78,11 @@ _BUILTIN_PLUGINS = (
 _INLINE_MAX_LINES = 128
 _INLINE_MAX_BYTES = 65535
 _MODEL_OUTPUT_CHARS = 32000
+_MAX_FILES_SHOWN = 50
+_MAX_NAME_CHARS = 160
+_MAX_URL_CHARS = 2048
+_MAX_NOTICES = 20
+_MAX_NOTICE_CHARS = 1000
 _CHILD_GRACE_SECONDS = 90
 _PROGRESS_EVERY_SECONDS = 10.0
 _HOST_PATH = re.compile(r"(?<![\w.:/~-])/(?!(?:work|code)(?:/|\b))[\w.@+-]+(?:/[\w.@+-]*)*")
@@ -297,8 +302,45 @@ def _normalized(result: dict) -> dict:
     out = {**defaults, **{k: v for k, v in result.items() if v is not None or k == "exit_code"}}
     if out["status"] not in _STATUSES:
         out["status"] = "SANDBOX_ERROR"
-    out["files"] = [f for f in out["files"] if isinstance(f, dict) and "path" in f]
+    files = [f for f in out["files"] if isinstance(f, dict) and "path" in f]
+    try:
+        omitted = max(0, int(out.get("files_omitted") or 0))
+    except (TypeError, ValueError):
+        omitted = 0
+    # Bounded whatever nestbox sent: a few files, short names, no oversized links.
+    out["files_omitted"] = omitted + max(0, len(files) - _MAX_FILES_SHOWN)
+    out["files"] = [_bounded_file(f) for f in files[:_MAX_FILES_SHOWN]]
+    notices = [str(n) for n in out["notices"]] if isinstance(out["notices"], list) else []
+    out["notices"] = [_short(n, _MAX_NOTICE_CHARS) for n in notices[:_MAX_NOTICES]]
     return out
+
+
+def _short(text: str, limit: int) -> str:
+    """`text` cut in the middle to at most `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+
+
+def _bounded_file(entry: dict) -> dict:
+    """A file entry with known keys only, its name shortened; a link too long to use is dropped."""
+    out = {"path": _short(str(entry["path"]), _MAX_NAME_CHARS)}
+    if isinstance(entry.get("size"), int):
+        out["size"] = entry["size"]
+    if isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64:
+        out["sha256"] = entry["sha256"]
+    url, stored = entry.get("url"), entry.get("storage_path")
+    if isinstance(url, str) and len(url) <= _MAX_URL_CHARS:
+        out["url"] = url
+        if isinstance(stored, str):
+            out["storage_path"] = stored
+    return out
+
+
+def _more_files(result: dict) -> str:
+    n = result.get("files_omitted") or 0
+    return f"{n} more file{'s' if n != 1 else ''} not shown" if n else ""
 
 
 def _plugins_from_json(text: str) -> list[dict]:
@@ -920,10 +962,11 @@ def _file_markdown(entry: dict, settings: _Settings | None) -> str:
 
 
 async def _files_markdown(outcome: _Outcome) -> str:
-    files = _output_files(outcome)
-    if not files:
+    files, more = _output_files(outcome), _more_files(outcome.result)
+    if not files and not more:
         return ""
     lines = await asyncio.to_thread(lambda: [_file_markdown(f, outcome.settings) for f in files])
+    lines += [f"- … {more}"] if more else []
     return "**Files**\n\n" + "\n".join(lines)
 
 
@@ -960,6 +1003,7 @@ def _for_model(outcome: _Outcome, headline: str) -> dict:
         "files": [
             {k: f[k] for k in ("path", "size", "url") if k in f} for f in _output_files(outcome)
         ],
+        **({"files_not_shown": result["files_omitted"]} if result["files_omitted"] else {}),
         "notices": [_redact(n) for n in result["notices"]],
     }
 

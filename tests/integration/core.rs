@@ -352,3 +352,213 @@ fn a_config_file_sets_operator_limits() {
     assert_eq!(r.json["limits"]["max_runtime_seconds"], 7.0);
     assert_eq!(r.json["limits"]["max_ram_mb"], 64);
 }
+
+#[test]
+fn the_files_list_is_capped_and_says_how_many_were_left_out() {
+    let env = Env::new();
+    // More files than the list holds.
+    let r = env.python(
+        "for i in range(1200):\n    open(f'f{i:04d}.txt', 'w').close()",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let files = r.json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1000, "{}", r.notices());
+    assert_eq!(files[0]["path"], "f0000.txt");
+    assert_eq!(r.json["files_omitted"], 200);
+    assert!(
+        r.notices()
+            .contains("200 more file(s) in /work are not listed"),
+        "{}",
+        r.notices()
+    );
+    // Few files, but ~3.9 KB names each: the names' total is capped too.
+    let r = env.python(
+        "import os\nd = '/'.join(['d' * 250] * 15)\nos.makedirs(d)\nfor i in range(100):\n    open(f'{d}/{i:03d}' + 'n' * 100, 'w').close()",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let files = r.json["files"].as_array().unwrap();
+    let name_bytes: usize = files
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().len())
+        .sum();
+    assert!(name_bytes <= 256 * 1024, "{name_bytes} bytes of names");
+    assert!(!files.is_empty() && files.len() < 100, "{}", files.len());
+    assert_eq!(
+        r.json["files_omitted"].as_u64().unwrap() + files.len() as u64,
+        100
+    );
+}
+
+/// Run `nestbox ARGS` with `stdin`, killing it if it is still running after a generous guard
+/// (a hang fails the test instead of blocking it). No assertion is made on the time taken.
+fn run_guarded(env: &Env, args: &[&str], stdin: std::process::Stdio) -> crate::util::Run {
+    use std::process::Stdio;
+    let mut child = env
+        .cmd()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if guard.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nestbox {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    crate::util::Run {
+        code: out.status.code().unwrap_or(-1),
+        json: serde_json::from_slice(&out.stdout).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn devices_and_fifos_are_refused_as_input_without_reading_them() {
+    let env = Env::new();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for (flag, path, kind) in [
+        ("--stdin", "/dev/zero", "character device"),
+        ("--stdin", fifo, "FIFO"),
+        ("--file", "/dev/zero", "character device"),
+        ("--file", fifo, "FIFO"),
+        ("--input-file", "/dev/zero", "character device"),
+        ("--input-file", fifo, "FIFO"),
+    ] {
+        let mut args = vec!["run", "--json", "--lang", "python", flag, path];
+        if flag != "--file" {
+            args.extend(["--code", "print(1)"]);
+        }
+        let r = run_guarded(&env, &args, std::process::Stdio::null());
+        assert_eq!(r.status(), "INVALID_INPUT", "{flag} {path}: {r:?}");
+        assert_eq!(r.code, 2);
+        assert!(
+            r.message().contains(path) && r.message().contains(kind),
+            "{flag} {path}: {}",
+            r.message()
+        );
+        assert!(r.message().contains("regular file"), "{}", r.message());
+    }
+}
+
+#[test]
+fn stdin_dash_reads_a_pipe_and_input_files_must_fit_in_work() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args([
+            "run",
+            "--json",
+            "--lang",
+            "python",
+            "--stdin",
+            "-",
+            "--code",
+            "import sys; print(len(sys.stdin.readlines()))",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut s = child.stdin.take().unwrap();
+        s.write_all(b"a\nb\nc\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["stdout"], "3\n", "{json}");
+
+    // Refused before standard input is read: the write may meet a closed pipe.
+    let mut child = env
+        .cmd()
+        .args(["run", "--json", "--lang", "python", "--stdin", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(b"print(1)");
+    }
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["status"], "INVALID_INPUT", "{json}");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("--code or --file"), "{message}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 2 * 1024 * 1024]).unwrap();
+    let r = Env::new()
+        .with("NESTBOX_WORK_DIR_MEGABYTES", "1")
+        .python("print(1)", &["--input-file", big.to_str().unwrap()]);
+    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
+    assert!(
+        r.message().contains("NESTBOX_WORK_DIR_MEGABYTES") && r.message().contains("big.bin"),
+        "{}",
+        r.message()
+    );
+}
+
+/// The code's escape sequences: made visible on a terminal (a real pty, through `script`), kept
+/// exact when the output is piped; nestbox's own lines quoting a file name are always made safe.
+#[test]
+fn escape_sequences_are_neutralised_on_a_terminal_only() {
+    let env = Env::new();
+    let code = "import sys\nsys.stdout.write('A\\x1b]0;pwned\\x07B\\x1b[2JC\\n')\nsys.stderr.write('E\\x1b[31mF\\n')\nopen('x\\x1b[1Ay.txt', 'w').close()";
+    // Piped: the exact bytes; the file name in nestbox's own line made visible.
+    let out = env.output(&["run", "--lang", "python", "--code", code], None);
+    assert_eq!(out.stdout, b"A\x1b]0;pwned\x07B\x1b[2JC\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("E\x1b[31mF\n"), "{err:?}");
+    assert!(
+        err.contains("nestbox: file /work/x\\x1b[1Ay.txt"),
+        "{err:?}"
+    );
+
+    // On a terminal: nothing the terminal would interpret.
+    let quoted: Vec<String> = [
+        crate::util::bin().to_str().unwrap(),
+        "run",
+        "--lang",
+        "python",
+        "--code",
+        code,
+    ]
+    .iter()
+    .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+    .collect();
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear();
+    for k in ["PATH", "HOME", "NESTBOX_CACHE_DIR"] {
+        if let Ok(v) = std::env::var(k) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.envs(env.vars.iter().map(|(k, v)| (k, v)));
+    let out = cmd
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{tty:?}");
+    assert!(tty.contains("A\\x1b]0;pwned\\x07B\\x1b[2JC"), "{tty:?}");
+    assert!(tty.contains("E\\x1b[31mF"), "{tty:?}");
+    assert!(
+        tty.contains("nestbox: file /work/x\\x1b[1Ay.txt"),
+        "{tty:?}"
+    );
+    assert!(!tty.contains('\x1b') && !tty.contains('\x07'), "{tty:?}");
+}

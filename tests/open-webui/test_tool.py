@@ -197,3 +197,41 @@ async def test_child_gets_no_secrets_from_open_webui_env(
     assert seen["CODE_EVAL_VALVE_OVERRIDE_NETWORKING_ALLOWED"] == "false"
     assert seen["CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS"] == "30"
     assert "PATH" in seen and os.environ["PATH"] == seen["PATH"]
+
+
+@pytest.mark.parametrize("module", ["tools", "functions"])
+async def test_a_huge_files_list_is_clipped_for_model_and_chat(request, module: str) -> None:
+    """What an uncapped (older, or hostile) nestbox could send: 10,000 files with 3.9 KB names,
+    huge links and notices. The model and the chat get a bounded list and a count of the rest."""
+    mod = request.getfixturevalue(module)
+    files = [
+        {"path": f"{i:05d}" + "n" * 3900, "size": 1, "sha256": "0" * 64, "url": "/c/" + "u" * 5000}
+        for i in range(10_000)
+    ]
+    raw = {"status": "OK", "exit_code": 0, "files": files, "files_omitted": 7}
+    result = mod._normalized({**raw, "notices": ["n" * 100_000] * 500})
+    outcome = mod._Outcome(result=result, settings=None, language="python", code="x")
+    for_model = mod._for_model(outcome, "ran")
+    assert len(json.dumps(for_model)) < 64 * 1024
+    assert len(for_model["files"]) == 50
+    assert for_model["files_not_shown"] == 10_000 - 50 + 7
+    assert all(len(f["path"]) <= 160 for f in for_model["files"])
+    assert for_model["files"][0]["path"].startswith("00000n")
+    assert all("url" not in f for f in for_model["files"]), "a 5 KB link is not passed on"
+    markdown = await mod._files_markdown(outcome)
+    assert len(markdown) < 64 * 1024
+    assert markdown.endswith("- … 9957 more files not shown")
+    if module == "tools":
+        entries = [mod._file_html(f, None) for f in mod._output_files(outcome)]
+        page = mod._embed_html(outcome, "ran", entries)
+        assert len(page) < 64 * 1024 and "<li>… 9957 more files not shown</li>" in page
+
+
+async def test_many_files_from_a_real_run_are_clipped(tool, events: Recorder) -> None:
+    code = "for i in range(1200):\n    open(f'f{i:04d}.txt', 'w').close()"
+    result = await run_py(tool, events, code, u=None)
+    assert result["status"] == "OK", result
+    assert [f["path"] for f in result["files"]] == [f"f{i:04d}.txt" for i in range(50)]
+    assert result["files_not_shown"] == 1150
+    [page] = events.of("embeds")[0]["embeds"]
+    assert "1150 more files not shown" in page

@@ -8,6 +8,7 @@ mod run;
 pub(crate) use run::stop_signal;
 mod self_test;
 mod serve;
+mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

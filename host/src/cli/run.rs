@@ -2,18 +2,21 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use clap::Args;
 
 use super::progress::Compiling;
+use super::terminal::{Neutraliser, one_line};
 use crate::execute::{Isolation, Nestbox, RunOptions};
 use crate::job::{self, InputFile, InvalidInput, Job};
 use crate::result::{RunResult, Status};
 use crate::runner::output::{OutputObserver, StreamKind};
 use crate::server::client;
 use crate::settings::{self, ProcessEnv};
+use crate::workdir::{self, HostFileError};
 
 const AFTER_HELP: &str = "\
 The code comes from --code, --file, or standard input (in that order).
@@ -31,6 +34,9 @@ The code's own exit status is the result's exit_code (see --json).
 
 Limits asked for here may only tighten the operator's (MAX_RUNTIME_SECONDS,
 MAX_RAM_MEGABYTES); a larger request is clamped to the operator's limit and noted.";
+
+/// The largest token file read.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
@@ -83,17 +89,20 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> i32 {
     let json = args.json;
     // One runtime for the run and its teardown, which may still be going when the answer is out.
     let runtime = super::runtime();
-    let (result, local) = execute(&runtime, config, args);
+    let live = (!json).then(|| Arc::new(LiveOutput::new()));
+    let observer = live.clone().map(|l| l as Arc<dyn OutputObserver>);
+    let (result, local) = execute(&runtime, config, args, observer);
     if json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer_pretty(&mut out, &result);
         let _ = writeln!(out);
-    } else {
+    } else if let Some(live) = live {
         // A local run's output reached the terminal live; a server's arrives with the result.
         if local.is_none() {
-            let _ = std::io::stdout().write_all(result.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(result.stderr.as_bytes());
+            live.output(StreamKind::Stdout, result.stdout.as_bytes());
+            live.output(StreamKind::Stderr, result.stderr.as_bytes());
         }
+        live.finish();
         report_text(&result);
     }
     // The answer is out; now wait for the sandbox's teardown before exiting.
@@ -108,13 +117,18 @@ fn execute(
     runtime: &tokio::runtime::Runtime,
     config: Option<&Path>,
     args: RunArgs,
+    observer: Option<Arc<dyn OutputObserver>>,
 ) -> (RunResult, Option<Nestbox>) {
     let not_run = |status, message: String| (RunResult::not_run(status, message), None);
     let loaded = match settings::load(config, &ProcessEnv) {
         Ok(s) => s,
         Err(e) => return not_run(Status::InvalidInput, e.to_string()),
     };
-    let job = match job_from_args(&args) {
+    let work_bytes = loaded
+        .settings
+        .work_dir_megabytes
+        .saturating_mul(1024 * 1024);
+    let job = match job_from_args(&args, work_bytes) {
         Ok(j) => j,
         Err(e) => return not_run(Status::InvalidInput, e.0),
     };
@@ -144,8 +158,6 @@ fn execute(
         Ok(n) => n,
         Err(e) => return not_run(Status::SandboxError, e.to_string()),
     };
-    let observer: Option<Arc<dyn OutputObserver>> =
-        (!args.json).then(|| Arc::new(LiveOutput) as Arc<dyn OutputObserver>);
     let isolation = if args.no_gvisor {
         Isolation::WasmtimeOnly
     } else {
@@ -185,9 +197,9 @@ fn remote(
     mut job: Job,
 ) -> Result<RunResult, client::ClientError> {
     let token = match &args.token_file {
-        Some(f) => std::fs::read_to_string(f).map_err(|e| {
-            client::ClientError::Job(format!("reading the token file {}: {e}", f.display()))
-        })?,
+        Some(f) => workdir::read_regular(f, MAX_TOKEN_BYTES)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| client::ClientError::Job(format!("reading the token file: {e}")))?,
         None => match std::env::var("NESTBOX_SERVER_TOKEN") {
             Ok(t) if !t.trim().is_empty() => t,
             _ => {
@@ -223,13 +235,19 @@ pub(crate) async fn stop_signal() {
     }
 }
 
-fn job_from_args(args: &RunArgs) -> Result<Job, InvalidInput> {
+/// Build the job from the flags. Every file is read bounded, and only regular files are read by
+/// path (a FIFO would block, `/dev/zero` would never end); `--stdin -` reads standard input.
+/// `work_bytes` is the size of `/work`, which the input files together must fit.
+fn job_from_args(args: &RunArgs, work_bytes: u64) -> Result<Job, InvalidInput> {
     let code = match (&args.code, &args.file) {
         (Some(c), _) => c.clone(),
         (None, Some(path)) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                InvalidInput(format!("cannot read the code file {}: {e}", path.display()))
-            })?;
+            let bytes = read_flag_file(
+                path,
+                job::MAX_CODE_BYTES as u64,
+                "the code file",
+                "the code may be at most 1 MiB: put large data in an input file instead",
+            )?;
             job::code_from_bytes(bytes, &format!("the code file {}", path.display()))?
         }
         (None, None) => {
@@ -239,54 +257,77 @@ fn job_from_args(args: &RunArgs) -> Result<Job, InvalidInput> {
                         .into(),
                 ));
             }
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(job::MAX_CODE_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| InvalidInput(format!("reading the code from standard input: {e}")))?;
+            if args.stdin.as_deref() == Some(Path::new("-")) {
+                return Err(InvalidInput(
+                    "--stdin - reads standard input, which already carries the code; pass the \
+                     code with --code or --file"
+                        .into(),
+                ));
+            }
+            let bytes = read_own_stdin(job::MAX_CODE_BYTES, "the code")?;
             job::code_from_bytes(bytes, "the code on standard input")?
         }
     };
     let stdin = match &args.stdin {
         None => None,
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                InvalidInput(format!(
-                    "cannot read the --stdin file {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let bytes = if path == Path::new("-") {
+                let bytes = read_own_stdin(job::MAX_STDIN_BYTES, "--stdin -")?;
+                if bytes.len() > job::MAX_STDIN_BYTES {
+                    return Err(InvalidInput(format!(
+                        "--stdin -: standard input is more than {} bytes (16 MiB); pass large \
+                         data with --input-file",
+                        job::MAX_STDIN_BYTES
+                    )));
+                }
+                bytes
+            } else {
+                read_flag_file(
+                    path,
+                    job::MAX_STDIN_BYTES as u64,
+                    "the --stdin file",
+                    "standard input may be at most 16 MiB: pass large data with --input-file",
+                )?
+            };
             Some(String::from_utf8(bytes).map_err(|_| {
+                let what = if path == Path::new("-") {
+                    "standard input (--stdin -)".to_string()
+                } else {
+                    format!("the --stdin file {}", path.display())
+                };
                 InvalidInput(format!(
-                    "the --stdin file {} is not UTF-8 text; pass binary data with --input-file",
-                    path.display()
+                    "{what} is not UTF-8 text; pass binary data with --input-file"
                 ))
             })?)
         }
     };
-    let input_files = args
-        .input_files
-        .iter()
-        .map(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .ok_or_else(|| {
-                    InvalidInput(format!("--input-file {} has no file name", p.display()))
-                })?;
-            if !p.is_file() {
-                return Err(InvalidInput(format!(
-                    "--input-file {} is not a readable regular file",
-                    p.display()
-                )));
-            }
-            Ok(InputFile {
-                name,
-                source_path: Some(p.clone()),
-                content_base64: None,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut room = work_bytes;
+    let mut input_files = Vec::new();
+    for p in &args.input_files {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| {
+                InvalidInput(format!("--input-file {} has no file name", p.display()))
+            })?;
+        let bytes = read_flag_file(
+            p,
+            room,
+            "the --input-file",
+            &format!(
+                "the input files together may be at most {} MiB, the size of /work \
+                 (NESTBOX_WORK_DIR_MEGABYTES)",
+                work_bytes / (1024 * 1024)
+            ),
+        )?;
+        room -= bytes.len() as u64;
+        // Inline, as the API sends them: the file is read once, here, bounded.
+        input_files.push(InputFile {
+            name,
+            source_path: None,
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        });
+    }
     Ok(Job {
         language: args.lang.clone(),
         code,
@@ -306,35 +347,118 @@ fn job_from_args(args: &RunArgs) -> Result<Job, InvalidInput> {
     })
 }
 
-/// Copies output to the terminal as the code produces it.
-struct LiveOutput;
-
-impl OutputObserver for LiveOutput {
-    fn output(&self, stream: StreamKind, bytes: &[u8]) {
-        let _ = match stream {
-            StreamKind::Stdout => {
-                let mut o = std::io::stdout().lock();
-                o.write_all(bytes).and_then(|_| o.flush())
+/// Read the file a flag names: a regular file of at most `limit` bytes, else INVALID_INPUT
+/// naming the file, what was wrong, and what to do (`too_large` says what the limit is).
+fn read_flag_file(
+    path: &Path,
+    limit: u64,
+    what: &str,
+    too_large: &str,
+) -> Result<Vec<u8>, InvalidInput> {
+    workdir::read_regular(path, limit).map_err(|e| {
+        let fix = match &e {
+            HostFileError::NotRegular { .. } if what == "the --stdin file" => {
+                "; nestbox reads only regular files by path: save the data to a file, or pipe it \
+                 into nestbox and pass --stdin -"
+                    .to_string()
             }
-            StreamKind::Stderr => {
-                let mut e = std::io::stderr().lock();
-                e.write_all(bytes).and_then(|_| e.flush())
+            HostFileError::NotRegular { .. } => {
+                "; nestbox reads only regular files by path: save the data to a file".to_string()
             }
+            HostFileError::TooLarge { .. } => format!("; {too_large}"),
+            HostFileError::Io { .. } => String::new(),
         };
+        InvalidInput(format!("cannot read {what} {}: {e}{fix}", path.display()))
+    })
+}
+
+/// Read nestbox's own standard input: at most `limit` + 1 bytes, so that the job's checks see
+/// that it is too large without it being read whole.
+fn read_own_stdin(limit: usize, what: &str) -> Result<Vec<u8>, InvalidInput> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| InvalidInput(format!("reading {what} from standard input: {e}")))?;
+    Ok(bytes)
+}
+
+/// Copies output to stdout and stderr as the code produces it: the exact bytes when they go to a
+/// file or a program, neutralised (escape sequences made visible) when they go to a terminal.
+struct LiveOutput {
+    stdout: Option<Mutex<Neutraliser>>,
+    stderr: Option<Mutex<Neutraliser>>,
+}
+
+impl LiveOutput {
+    fn new() -> LiveOutput {
+        let neutraliser = |tty: bool| tty.then(|| Mutex::new(Neutraliser::default()));
+        LiveOutput {
+            stdout: neutraliser(std::io::stdout().is_terminal()),
+            stderr: neutraliser(std::io::stderr().is_terminal()),
+        }
+    }
+
+    /// Print what a terminal stream still holds (an unfinished UTF-8 sequence).
+    fn finish(&self) {
+        for (stream, n) in [
+            (StreamKind::Stdout, &self.stdout),
+            (StreamKind::Stderr, &self.stderr),
+        ] {
+            if let Some(n) = n {
+                let rest = n.lock().unwrap_or_else(|e| e.into_inner()).finish();
+                write_to(stream, rest.as_bytes());
+            }
+        }
     }
 }
 
-/// After live output: a status line for anything but a clean exit, notices, and the files.
+impl OutputObserver for LiveOutput {
+    fn output(&self, stream: StreamKind, bytes: &[u8]) {
+        let terminal = match stream {
+            StreamKind::Stdout => &self.stdout,
+            StreamKind::Stderr => &self.stderr,
+        };
+        match terminal {
+            Some(n) => {
+                let text = n.lock().unwrap_or_else(|e| e.into_inner()).push(bytes);
+                write_to(stream, text.as_bytes());
+            }
+            None => write_to(stream, bytes),
+        }
+    }
+}
+
+fn write_to(stream: StreamKind, bytes: &[u8]) {
+    let _ = match stream {
+        StreamKind::Stdout => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(bytes).and_then(|_| o.flush())
+        }
+        StreamKind::Stderr => {
+            let mut e = std::io::stderr().lock();
+            e.write_all(bytes).and_then(|_| e.flush())
+        }
+    };
+}
+
+/// After live output: a status line for anything but a clean exit, notices, and the files. They
+/// may quote the code's data (file names, output), so control characters are always made visible.
 fn report_text(r: &RunResult) {
     // Output reached the terminal live, unless the run never started (then there is none).
     let mut err = std::io::stderr().lock();
     for n in &r.notices {
-        let _ = writeln!(err, "nestbox: note: {n}");
+        let _ = writeln!(err, "nestbox: note: {}", one_line(n));
     }
     if r.status != Status::Ok {
-        let _ = writeln!(err, "nestbox: {}: {}", r.status, r.message);
+        let _ = writeln!(err, "nestbox: {}: {}", r.status, one_line(&r.message));
     }
     for f in &r.files {
-        let _ = writeln!(err, "nestbox: file /work/{} ({} bytes)", f.path, f.size);
+        let _ = writeln!(
+            err,
+            "nestbox: file /work/{} ({} bytes)",
+            one_line(&f.path),
+            f.size
+        );
     }
 }

@@ -21,7 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::plugin::Plugin;
-use crate::result::{FileEntry, Status};
+use crate::result::Status;
 use crate::runner::Outcome;
 use crate::runner::output::OutputObserver;
 use crate::settings::Settings;
@@ -81,7 +81,7 @@ pub struct SandboxJob {
 /// What a sandbox run produced.
 pub struct SandboxRun {
     pub outcome: Outcome,
-    pub files: Vec<FileEntry>,
+    pub files: workdir::Listing,
     /// The sandbox's remains: its files stay on disk (`remains.work()`) until this is dropped,
     /// which also waits for the sandbox to exit and tears it down.
     pub remains: Option<Remains>,
@@ -170,7 +170,7 @@ impl Gvisor {
                 outcome.elapsed = started.elapsed();
                 return SandboxRun {
                     outcome,
-                    files: Vec::new(),
+                    files: workdir::Listing::default(),
                     remains: None,
                 };
             }

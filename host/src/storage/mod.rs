@@ -5,8 +5,11 @@
 //! digits of SHA-256("nestbox-user:" + the Open WebUI user id) and `<execution>` is
 //! `<unix time in ms, 13 digits>-<execution id>`, so a user's executions sort oldest first.
 //!
-//! Files a browser would run as active content in Open WebUI's origin when their link is opened
-//! (SVG, HTML, XML, JavaScript) are kept with `.txt` appended, so they are served as text.
+//! Open WebUI serves these files from its own origin with a Content-Type guessed from the
+//! extension (Starlette's `FileResponse`, Python's `mimetypes`). So only files of a known inert
+//! type ([`INERT`]: images, media, plain data, documents, archives) keep their name; every other
+//! file (HTML, SVG, any XML type, JavaScript, no extension, anything unknown) is kept with `.txt`
+//! appended, which is served as `text/plain` and never runs as active content.
 //!
 //! Rules: only regular files are kept (symbolic links, devices, FIFOs are skipped; files are
 //! opened without following links); names are sanitised component by component; an execution's
@@ -27,9 +30,20 @@ use sha2::{Digest, Sha256};
 use crate::result::FileEntry;
 
 const STAGING_PREFIX: &str = ".staging-";
-/// Extensions served as active content (script can run in the serving site's origin).
-const ACTIVE_CONTENT: &[&str] = &[
-    "svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "xsl", "xslt", "js", "mjs", "shtml",
+/// Extensions (lower case) kept as they are: types a browser shows as an image, media, PDF
+/// (its viewer is sandboxed) or text, or downloads; none can run script in the serving origin.
+/// Anything else gets `.txt` appended. Deny by default: XML types (`.xml`, `.rdf`, `.xsd`, ...)
+/// may be rendered with script, and so may types a host's `/etc/mime.types` maps unexpectedly.
+const INERT: &[&str] = &[
+    // images (not SVG)
+    "png", "jpg", "jpeg", "gif", "webp", "bmp", "ico", "avif", "tif", "tiff",
+    // audio and video
+    "mp3", "wav", "ogg", "oga", "flac", "m4a", "mp4", "m4v", "webm", "mov",
+    // text and data
+    "txt", "csv", "tsv", "json", "jsonl", "md", "log", "py", "r", "sql", "yaml", "yml", "toml",
+    "ipynb", "parquet", "npy", "npz", "sqlite", "db", "pkl", // documents
+    "pdf", "xlsx", "xls", "docx", "doc", "pptx", "ppt", "odt", "ods", "odp", // archives
+    "zip", "gz", "tgz", "tar", "bz2", "xz", "zst", "7z",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +59,12 @@ pub enum StorageError {
         "the code left {count} files but at most {max} are kept per execution \
          (MAX_FILES_PER_EXECUTION); write fewer files, or archive them into one"
     )]
-    TooManyFiles { count: usize, max: u64 },
+    TooManyFiles { count: u64, max: u64 },
+    #[error(
+        "the code left {count} files but only the {listed} listed in the result can be kept; \
+         write fewer files, or archive them into one"
+    )]
+    NotAllListed { count: u64, listed: usize },
     #[error(
         "the code left {size} bytes of files, more than this user's whole storage quota of \
          {max} bytes (MAX_MEGABYTES_PER_USER); write smaller files"
@@ -55,7 +74,7 @@ pub enum StorageError {
         "the code left {count} files, more than this user's whole quota of {max} files \
          (MAX_FILES_PER_USER)"
     )]
-    TooManyForUser { count: usize, max: u64 },
+    TooManyForUser { count: u64, max: u64 },
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -93,7 +112,7 @@ pub struct Kept {
     pub evicted: usize,
     /// Files skipped because they were not regular files.
     pub skipped: Vec<String>,
-    /// Files kept under another name (`.txt` appended to active content).
+    /// Files kept under another name (`.txt` appended: not a known inert type).
     pub renamed: Vec<String>,
 }
 
@@ -118,28 +137,37 @@ impl Storage {
     }
 
     /// Keep `files` (as listed from `work`) for `user_id`, evicting the user's oldest executions
-    /// when over quota.
+    /// when over quota. `omitted` files were left in `work` but not listed: they count against
+    /// the quotas, and since they cannot be kept, any of them refuses the whole execution.
     pub fn keep(
         &self,
         user_id: &str,
         execution_id: &str,
         work: &Path,
         files: &[FileEntry],
+        omitted: u64,
     ) -> Result<Kept, StorageError> {
         if user_id.is_empty() || user_id.len() > 256 {
             return Err(StorageError::BadUser);
         }
         let q = self.quotas;
-        if files.len() as u64 > q.files_per_execution {
+        let count = files.len() as u64 + omitted;
+        if count > q.files_per_execution {
             return Err(StorageError::TooManyFiles {
-                count: files.len(),
+                count,
                 max: q.files_per_execution,
             });
         }
-        if files.len() as u64 > q.files_per_user {
+        if count > q.files_per_user {
             return Err(StorageError::TooManyForUser {
-                count: files.len(),
+                count,
                 max: q.files_per_user,
+            });
+        }
+        if omitted > 0 {
+            return Err(StorageError::NotAllListed {
+                count,
+                listed: files.len(),
             });
         }
         let total: u64 = files.iter().map(|f| f.size).sum();
@@ -194,7 +222,7 @@ impl Storage {
                 kept.skipped.push(f.path.clone());
                 continue;
             };
-            if is_active_content(&rel) {
+            if !is_inert(&rel) {
                 let mut name = rel.file_name().unwrap_or_default().to_os_string();
                 name.push(".txt");
                 rel.set_file_name(name);
@@ -356,10 +384,47 @@ fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, S
     Ok(Some(copied))
 }
 
-fn is_active_content(path: &Path) -> bool {
-    path.extension()
+/// Names for a notice, bounded: the first few, each shortened, and how many more there are.
+pub fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    const CHARS: usize = 120;
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| {
+            if n.chars().count() <= CHARS {
+                n.clone()
+            } else {
+                format!("{}…", n.chars().take(CHARS).collect::<String>())
+            }
+        })
+        .collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
+}
+
+/// Compression suffixes that Python's `mimetypes` reads as an encoding: the Content-Type then
+/// comes from the extension before them (`x.html.gz` is served as `text/html`).
+const ENCODINGS: &[&str] = &["gz", "bz2", "xz"];
+
+fn is_inert(path: &Path) -> bool {
+    let Some(ext) = path
+        .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| ACTIVE_CONTENT.contains(&e.as_str()))
+    else {
+        return false;
+    };
+    if !INERT.contains(&ext.as_str()) {
+        return false;
+    }
+    if !ENCODINGS.contains(&ext.as_str()) {
+        return true;
+    }
+    // `data.csv.gz` and `x.gz` are fine; `page.html.gz` is not.
+    let inner = Path::new(path.file_stem().unwrap_or_default());
+    inner.extension().is_none() || is_inert(inner)
 }
 
 /// A relative path made of sanitised components, or `None` if nothing safe is left.
@@ -466,7 +531,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 10, 1000);
         let (work, files) = work_with(&[("out.csv", b"a,b"), ("sub dir/x.txt", b"x")]);
-        let kept = s.keep("alice", "e1", work.path(), &files).unwrap();
+        let kept = s.keep("alice", "e1", work.path(), &files, 0).unwrap();
         assert_eq!(kept.files.len(), 2);
         let user = Storage::user_key("alice");
         let url = kept.files[1].url.as_deref().unwrap();
@@ -484,10 +549,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 3, 1000);
         let (w, f2) = work_with(&[("a", b"1"), ("b", b"2")]);
-        s.keep("bob", "other", w.path(), &f2).unwrap();
-        let first = s.keep("alice", "first", w.path(), &f2).unwrap();
+        s.keep("bob", "other", w.path(), &f2, 0).unwrap();
+        let first = s.keep("alice", "first", w.path(), &f2, 0).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(5));
-        let second = s.keep("alice", "second", w.path(), &f2).unwrap();
+        let second = s.keep("alice", "second", w.path(), &f2, 0).unwrap();
         assert_eq!(second.evicted, 1);
         let alice = root
             .path()
@@ -510,12 +575,12 @@ mod tests {
         let s = storage(root.path(), 10, 4);
         let (w, f) = work_with(&[("big", b"12345")]);
         assert!(matches!(
-            s.keep("u", "e", w.path(), &f),
+            s.keep("u", "e", w.path(), &f, 0),
             Err(StorageError::TooLarge { .. })
         ));
         let (w, f) = work_with(&[("1", b""), ("2", b""), ("3", b""), ("4", b"")]);
         assert!(matches!(
-            s.keep("u", "e", w.path(), &f),
+            s.keep("u", "e", w.path(), &f, 0),
             Err(StorageError::TooManyFiles { .. })
         ));
     }
@@ -528,7 +593,7 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", w.path().join("link")).unwrap();
         f.push(entry("link", b"whatever"));
         f.push(entry("../escape", b"x"));
-        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
         assert_eq!(kept.files.len(), 1);
         assert_eq!(
             kept.skipped,
@@ -546,7 +611,7 @@ mod tests {
         std::fs::write(user.join(".staging-0000000000001-dead/half"), b"ha").unwrap();
         assert!(executions(&user).is_empty(), "staging is invisible");
         let (w, f) = work_with(&[("a", b"1")]);
-        s.keep("u", "next", w.path(), &f).unwrap();
+        s.keep("u", "next", w.path(), &f, 0).unwrap();
         assert!(!user.join(".staging-0000000000001-dead").exists(), "swept");
     }
 
@@ -555,7 +620,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let s = storage(root.path(), 10, 1000);
         let (w, f) = work_with(&[("plot.svg", b"<svg onload=alert(1)>"), ("a.png", b"png")]);
-        let kept = s.keep("u", "e", w.path(), &f).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
         assert!(
             kept.files[0]
                 .url
@@ -569,6 +634,104 @@ mod tests {
             .path()
             .join(kept.files[0].storage_path.as_deref().unwrap());
         assert_eq!(std::fs::read(stored).unwrap(), b"<svg onload=alert(1)>");
+    }
+
+    #[test]
+    fn only_inert_types_keep_their_name() {
+        let root = tempfile::tempdir().unwrap();
+        let s = Storage::new(
+            Some(root.path()),
+            "/c",
+            Quotas {
+                files_per_execution: 100,
+                files_per_user: 100,
+                bytes_per_user: 1 << 20,
+            },
+        )
+        .unwrap();
+        let table = [
+            ("chart.png", "chart.png"),
+            ("Photo.JPG", "Photo.JPG"),
+            ("data.csv", "data.csv"),
+            ("notes.md", "notes.md"),
+            ("report.pdf", "report.pdf"),
+            ("sheet.xlsx", "sheet.xlsx"),
+            ("out.json", "out.json"),
+            ("a.txt", "a.txt"),
+            ("page.html", "page.html.txt"),
+            ("page.HTM", "page.HTM.txt"),
+            ("plot.svg", "plot.svg.txt"),
+            ("feed.xml", "feed.xml.txt"),
+            ("meta.rdf", "meta.rdf.txt"),
+            ("api.wsdl", "api.wsdl.txt"),
+            ("schema.xsd", "schema.xsd.txt"),
+            ("flow.xpdl", "flow.xpdl.txt"),
+            ("doc.xhtml", "doc.xhtml.txt"),
+            ("m.mml", "m.mml.txt"),
+            ("app.js", "app.js.txt"),
+            ("style.css", "style.css.txt"),
+            ("x.png.html", "x.png.html.txt"),
+            ("data.csv.gz", "data.csv.gz"),
+            ("backup.tar.xz", "backup.tar.xz"),
+            ("page.html.gz", "page.html.gz.txt"),
+            ("p.SVG.BZ2", "p.SVG.BZ2.txt"),
+            ("Makefile", "Makefile.txt"),
+            ("weird.unknownext", "weird.unknownext.txt"),
+        ];
+        let contents: Vec<(&str, &[u8])> = table.iter().map(|(n, _)| (*n, &b"<x/>"[..])).collect();
+        let (w, f) = work_with(&contents);
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
+        assert_eq!(kept.files.len(), table.len());
+        for (entry, (name, want)) in kept.files.iter().zip(table) {
+            let url = entry.url.as_deref().unwrap();
+            assert!(url.ends_with(&format!("/{want}")), "{name}: {url}");
+            assert!(
+                root.path()
+                    .join(entry.storage_path.as_deref().unwrap())
+                    .is_file()
+            );
+        }
+        assert_eq!(kept.renamed.len(), 17, "{:?}", kept.renamed);
+    }
+
+    #[test]
+    fn files_left_out_of_the_listing_count_and_refuse_keeping() {
+        let root = tempfile::tempdir().unwrap();
+        let s = storage(root.path(), 10, 1000);
+        let (w, f) = work_with(&[("a", b"1")]);
+        // Over the per-execution quota (3) once the unlisted files count.
+        assert!(matches!(
+            s.keep("u", "e", w.path(), &f, 5),
+            Err(StorageError::TooManyFiles { count: 6, max: 3 })
+        ));
+        // Within the quotas, but unlisted files cannot be kept: nothing is.
+        let err = s.keep("u", "e", w.path(), &f, 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StorageError::NotAllListed {
+                    count: 2,
+                    listed: 1
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            !root
+                .path()
+                .join("user_files")
+                .join(Storage::user_key("u"))
+                .exists()
+        );
+    }
+
+    #[test]
+    fn name_lists_in_notices_are_bounded() {
+        let names: Vec<String> = (0..25).map(|i| format!("{i}{}", "x".repeat(500))).collect();
+        let list = name_list(&names);
+        assert!(list.ends_with(", and 15 more"), "{list}");
+        assert!(list.chars().count() < 10 * 125 + 20, "{}", list.len());
+        assert_eq!(name_list(&["a".into(), "b".into()]), "a, b");
     }
 
     #[test]
