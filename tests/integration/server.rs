@@ -123,17 +123,39 @@ fn http(
     token: Option<&str>,
     body: Option<&[u8]>,
 ) -> std::io::Result<(u16, String, Vec<u8>)> {
+    http_writes(socket, method, path, token, body, false)
+}
+
+/// [`http`], with the head and the body sent in one write (as clients send a small request), or
+/// in two (`split`), as some clients do: the server must still answer, not break the pipe.
+fn http_writes(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+    split: bool,
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut s = UnixStream::connect(socket)?;
     // A server that hangs fails the test instead of hanging it.
     s.set_read_timeout(Some(Duration::from_secs(300)))?;
     let body = body.unwrap_or_default();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        s,
+    let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    s.write_all(body)?;
+    )
+    .into_bytes();
+    if split {
+        // A pause between them, so that a server answering before it has read the body would
+        // have closed the connection by the time the body is sent.
+        s.write_all(&request)?;
+        std::thread::sleep(Duration::from_millis(500));
+        s.write_all(body)?;
+    } else {
+        request.extend_from_slice(body);
+        s.write_all(&request)?;
+    }
     read_response(&mut s)
 }
 
@@ -351,12 +373,14 @@ fn a_full_queue_answers_429_with_retry_after() {
             let socket = socket.clone();
             std::thread::spawn(move || {
                 let job = python("import time; time.sleep(2)");
-                http(
+                // The body after the head: a refusal still reads it, then answers.
+                http_writes(
                     &socket,
                     "POST",
                     "/v1/run",
                     Some(TOKEN),
                     Some(job.to_string().as_bytes()),
+                    true,
                 )
                 .unwrap()
             })

@@ -182,6 +182,7 @@ async fn run(
     body: Body,
 ) -> Response {
     if state.stopping.load(Ordering::Relaxed) {
+        discard(&state, &headers, body).await;
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             Status::SandboxError,
@@ -204,6 +205,7 @@ async fn run(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        discard(&state, &headers, body).await;
         return response;
     }
     state.metrics.queue_depth.inc();
@@ -288,6 +290,31 @@ async fn run(
         "execution finished"
     );
     axum::Json(result).into_response()
+}
+
+/// Read and drop an authorised request's body before refusing it (429, 503), so that a client
+/// still sending it reads the answer instead of a broken pipe. Nothing is kept; reading stops at
+/// the body deadline or [`MAX_REQUEST_BYTES`].
+async fn discard(state: &AppState, headers: &HeaderMap, body: Body) {
+    use http_body_util::BodyExt as _;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BYTES as u64) {
+        return;
+    }
+    let drain = async {
+        let mut body = body;
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > MAX_REQUEST_BYTES {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(state.body_timeout, drain).await;
 }
 
 /// Read the body (bounded in size and time) and parse it as an API job.
