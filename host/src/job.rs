@@ -2,7 +2,9 @@
 //! `nestbox serve` reads one from `POST /v1/run`. Validation turns it into a [`CheckedJob`] or an
 //! INVALID_INPUT message that says what was wrong and what to do.
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+use serde::Serialize;
 
 use crate::plugin::Registry;
 
@@ -10,10 +12,15 @@ use crate::plugin::Registry;
 pub const MAX_CODE_BYTES: usize = 1024 * 1024;
 /// The most standard input nestbox accepts, in bytes.
 pub const MAX_STDIN_BYTES: usize = 16 * 1024 * 1024;
+/// The longest user id accepted for `keep_files_for_user` (it is only ever hashed).
+pub const MAX_USER_ID_BYTES: usize = 256;
+/// The longest language name quoted back in an error.
+const MAX_QUOTED_LANGUAGE: usize = 64;
 
-/// A request to run code.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A request to run code, as nestbox runs it. Built by `nestbox run` from its flags and by the
+/// server from its own API type (`server::job::ApiJob`, which cannot name host paths); it is never
+/// read from untrusted JSON itself, so it has no `Deserialize`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Job {
     /// A plugin name or alias: `python`, `python3`, `py`, `bash`, `sh`, ...
     pub language: String,
@@ -31,18 +38,19 @@ pub struct Job {
     /// Files placed read-only in `/work` before the code runs (attachments).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_files: Vec<InputFile>,
-    /// Keep the files the code leaves in `/work` in this user's storage (see the README).
+    /// Keep the files the code leaves in `/work` in this user's storage (see the README). An
+    /// opaque id: it is only hashed into a folder name, never used as a path or a host user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_files_for_user: Option<String>,
 }
 
 /// A file given to the code, read-only, in `/work`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InputFile {
     /// The file's name in `/work` (a plain name: no `/`, not `.` or `..`).
     pub name: String,
-    /// A path on the host to copy from (CLI and local callers only).
+    /// A path on the host to copy from: the CLI only (it runs as the operator). The API's own
+    /// type has no such field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_path: Option<std::path::PathBuf>,
     /// The content, base64-encoded (API callers).
@@ -85,8 +93,13 @@ impl Job {
             )));
         }
         let plugin = registry.find(language).ok_or_else(|| {
+            let quoted = if language.len() > MAX_QUOTED_LANGUAGE {
+                format!("of {} bytes", language.len())
+            } else {
+                format!("{language:?}")
+            };
             InvalidInput(format!(
-                "unknown language {language:?}; installed: {}",
+                "unknown language {quoted}; installed: {}",
                 registry.names_and_aliases()
             ))
         })?;
@@ -111,8 +124,9 @@ impl Job {
                 .map(|v| positive(v, "max_ram_mb", "MiB").map(|v| v.ceil() as u64))
                 .transpose()?,
         };
-        for f in &self.input_files {
-            check_input_file(f)?;
+        check_input_files(&self.input_files)?;
+        if let Some(user) = &self.keep_files_for_user {
+            check_user_id(user)?;
         }
         Ok(CheckedJob {
             plugin: plugin.manifest.name.clone(),
@@ -171,6 +185,34 @@ fn positive(v: f64, name: &str, unit: &str) -> Result<f64, InvalidInput> {
     Ok(v)
 }
 
+/// Every input file checked on the host before anything starts: plain, unique names, one source
+/// each, and inline content that is valid base64.
+fn check_input_files(files: &[InputFile]) -> Result<(), InvalidInput> {
+    let mut names = HashSet::new();
+    for f in files {
+        check_input_file(f)?;
+        if !names.insert(f.name.as_str()) {
+            return Err(InvalidInput(format!(
+                "two input files are named {:?}; give each file a different name",
+                f.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An Open WebUI user id: any text, only ever hashed into a folder name.
+fn check_user_id(user: &str) -> Result<(), InvalidInput> {
+    if user.is_empty() || user.len() > MAX_USER_ID_BYTES {
+        return Err(InvalidInput(format!(
+            "keep_files_for_user must be a user id of 1 to {MAX_USER_ID_BYTES} bytes, got {} bytes; \
+             pass the Open WebUI user id, or omit it to keep no files",
+            user.len()
+        )));
+    }
+    Ok(())
+}
+
 fn check_input_file(f: &InputFile) -> Result<(), InvalidInput> {
     let n = f.name.as_str();
     if n.is_empty() || n == "." || n == ".." || n.contains('/') || n.contains('\0') || n.len() > 255
@@ -183,6 +225,20 @@ fn check_input_file(f: &InputFile) -> Result<(), InvalidInput> {
         return Err(InvalidInput(format!(
             "input file {n:?} needs exactly one of source_path or content_base64"
         )));
+    }
+    if let Some(b64) = &f.content_base64 {
+        // The same decoding the sandbox applies (surrounding whitespace is ignored), streamed so
+        // that checking holds no second copy of the content.
+        let mut decoder = base64::read::DecoderReader::new(
+            b64.trim().as_bytes(),
+            &base64::engine::general_purpose::STANDARD,
+        );
+        std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|e| {
+            InvalidInput(format!(
+                "input file {n:?}: content_base64 is not valid base64 ({e}); \
+                     encode the file's bytes with standard base64 (RFC 4648, with padding)"
+            ))
+        })?;
     }
     Ok(())
 }
@@ -230,5 +286,42 @@ mod tests {
             content_base64: Some(String::new()),
         };
         assert!(check_input_file(&ok).is_ok());
+    }
+
+    fn inline(name: &str, b64: &str) -> InputFile {
+        InputFile {
+            name: name.into(),
+            source_path: None,
+            content_base64: Some(b64.into()),
+        }
+    }
+
+    #[test]
+    fn input_files_are_checked_on_the_host() {
+        assert!(check_input_files(&[inline("a.csv", "YSxiCg=="), inline("b.csv", "")]).is_ok());
+        let err =
+            check_input_files(&[inline("a.csv", "YQ=="), inline("a.csv", "Yg==")]).unwrap_err();
+        assert!(
+            err.0.contains("two input files are named \"a.csv\""),
+            "{err}"
+        );
+        for bad in ["not base64!", "YQ=", "YQ===", "Y"] {
+            let err = check_input_files(&[inline("a.csv", bad)]).unwrap_err();
+            assert!(err.0.contains("not valid base64"), "{bad:?}: {err}");
+        }
+        // What the sandbox accepts, the check accepts (surrounding whitespace included).
+        assert!(check_input_files(&[inline("a.csv", " YQ==\n")]).is_ok());
+    }
+
+    #[test]
+    fn user_ids_are_bounded() {
+        assert!(check_user_id("user-1").is_ok());
+        assert!(
+            check_user_id("../../etc/passwd").is_ok(),
+            "only ever hashed"
+        );
+        assert!(check_user_id("").is_err());
+        let long = "u".repeat(MAX_USER_ID_BYTES + 1);
+        assert!(check_user_id(&long).unwrap_err().0.contains("257 bytes"));
     }
 }

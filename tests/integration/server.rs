@@ -123,15 +123,44 @@ fn http(
     token: Option<&str>,
     body: Option<&[u8]>,
 ) -> std::io::Result<(u16, String, Vec<u8>)> {
+    http_writes(socket, method, path, token, body, false)
+}
+
+/// [`http`], with the head and the body sent in one write (as clients send a small request), or
+/// in two (`split`), as some clients do: the server must still answer, not break the pipe.
+fn http_writes(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+    split: bool,
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut s = UnixStream::connect(socket)?;
+    // A server that hangs fails the test instead of hanging it.
+    s.set_read_timeout(Some(Duration::from_secs(300)))?;
     let body = body.unwrap_or_default();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        s,
+    let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    s.write_all(body)?;
+    )
+    .into_bytes();
+    if split {
+        // A pause between them, so that a server answering before it has read the body would
+        // have closed the connection by the time the body is sent.
+        s.write_all(&request)?;
+        std::thread::sleep(Duration::from_millis(500));
+        s.write_all(body)?;
+    } else {
+        request.extend_from_slice(body);
+        s.write_all(&request)?;
+    }
+    read_response(&mut s)
+}
+
+/// Read a whole response (the server closes the connection after it).
+fn read_response(s: &mut UnixStream) -> std::io::Result<(u16, String, Vec<u8>)> {
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let split = raw
@@ -344,12 +373,14 @@ fn a_full_queue_answers_429_with_retry_after() {
             let socket = socket.clone();
             std::thread::spawn(move || {
                 let job = python("import time; time.sleep(2)");
-                http(
+                // The body after the head: a refusal still reads it, then answers.
+                http_writes(
                     &socket,
                     "POST",
                     "/v1/run",
                     Some(TOKEN),
                     Some(job.to_string().as_bytes()),
+                    true,
                 )
                 .unwrap()
             })
@@ -473,4 +504,324 @@ fn nestbox_run_uses_a_server_and_falls_back_only_when_told() {
     assert_eq!(r.out(), "cold\n", "{r:?}");
     assert_eq!(r.json["sandbox"]["pooled"], false);
     assert!(r.notices().contains("fallback-to-cold"), "{}", r.notices());
+}
+
+impl Server {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.env.state_dir().join("serve.log")).unwrap_or_default()
+    }
+
+    fn healthy(&self) -> bool {
+        matches!(
+            http(&self.socket, "GET", "/healthz", None, None),
+            Ok((200, _, _))
+        )
+    }
+
+    fn metrics(&self) -> String {
+        let (code, _, body) = http(&self.socket, "GET", "/metrics", Some(TOKEN), None).unwrap();
+        assert_eq!(code, 200);
+        String::from_utf8_lossy(&body).into_owned()
+    }
+}
+
+/// `nestbox serve ARGS` that is expected to refuse to start: its exit code (None if it did not
+/// exit within a minute, when it is killed) and its stderr.
+fn serve_refused(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let log = env.state_dir().join("refused.log");
+    let mut child = env
+        .cmd()
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            signal(child.id() as i32, nix::sys::signal::SIGTERM);
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (code, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+/// Send a request head only, and read what the server answers to it.
+fn head_only(socket: &Path, head: &str) -> (u16, String) {
+    let mut s = UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let (code, head, body) = read_response(&mut s).expect("the server did not answer in time");
+    (
+        code,
+        format!("{head}\n\n{}", String::from_utf8_lossy(&body)),
+    )
+}
+
+#[test]
+fn the_api_never_reads_a_host_path() {
+    let server = Server::start(&["--pool", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let fifo = fifo.display().to_string();
+    let mut messages = Vec::new();
+    for path in [
+        "/etc/shadow",
+        fifo.as_str(),
+        "/dev/zero",
+        "/nonexistent/secret",
+    ] {
+        let job = serde_json::json!({
+            "language": "python",
+            "code": "print(open('x').read())",
+            "input_files": [{"name": "x", "source_path": path}],
+        });
+        let (code, r) = server.run(job);
+        assert_eq!(code, 400, "{path}: {r}");
+        assert_eq!(r["status"], "INVALID_INPUT", "{path}: {r}");
+        let message = r["message"].as_str().unwrap().to_string();
+        assert!(message.contains("source_path"), "{path}: {message}");
+        assert!(!message.contains(path), "{path}: {message}");
+        messages.push(message);
+        assert!(server.healthy(), "after {path}");
+    }
+    // The answer is the same whether the path exists, blocks, is endless or is missing.
+    assert!(messages.windows(2).all(|w| w[0] == w[1]), "{messages:#?}");
+    // Another field naming a host user or path is refused the same way.
+    let (code, r) =
+        server.run(serde_json::json!({"language": "python", "code": "1", "user": "root"}));
+    assert_eq!(code, 400, "{r}");
+}
+
+#[test]
+fn the_token_is_checked_before_the_body_is_read() {
+    let server = Server::start(&["--pool", "0", "--body-timeout-seconds", "1"]);
+    // A huge body is announced and never sent: the answer comes from the head alone.
+    for auth in ["", "Authorization: Bearer wrong-token-wrong-token\r\n"] {
+        let (code, text) = head_only(
+            &server.socket,
+            &format!(
+                "POST /v1/run HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\n\
+                 Content-Length: 100000000\r\n\r\n"
+            ),
+        );
+        assert_eq!(code, 401, "{text}");
+    }
+    // Authorised, but larger than any job: refused before reading.
+    let (code, text) = head_only(
+        &server.socket,
+        &format!(
+            "POST /v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Length: 1000000000\r\n\r\n"
+        ),
+    );
+    assert_eq!(code, 413, "{text}");
+    // Authorised, and the body never completes: cut off at --body-timeout-seconds.
+    let (code, text) = head_only(
+        &server.socket,
+        &format!(
+            "POST /v1/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Length: 100\r\n\r\n{{\"language\""
+        ),
+    );
+    assert_eq!(code, 408, "{text}");
+    assert!(text.contains("INVALID_INPUT"), "{text}");
+    assert!(server.healthy());
+}
+
+#[test]
+fn idle_connections_are_cut_and_capped_at_one_descriptor_each() {
+    let server = Server::start(&[
+        "--pool",
+        "0",
+        "--max-connections",
+        "12",
+        "--header-timeout-seconds",
+        "10",
+    ]);
+    let sockets = || {
+        std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+            })
+            .count()
+    };
+    let before = sockets();
+    let idle: Vec<UnixStream> = (0..10)
+        .map(|_| UnixStream::connect(&server.socket).unwrap())
+        .collect();
+    // Answered after the ten were accepted (one accept queue, served in order).
+    assert!(server.healthy());
+    // About one each (a connection answered just before a count may not be closed on the
+    // server's side yet); two each, as with a duplicated descriptor, would be 20.
+    let opened = sockets().abs_diff(before);
+    assert!(
+        (8..=12).contains(&opened),
+        "{opened} descriptors for 10 connections"
+    );
+
+    // More than the cap: those beyond it are closed at once, the rest when their time is up.
+    let more: Vec<UnixStream> = (0..6)
+        .map(|_| UnixStream::connect(&server.socket).unwrap())
+        .collect();
+    for (i, mut s) in idle.into_iter().chain(more).enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut buf = [0u8; 256];
+        match s.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("idle connection {i} was not closed by the server: {other:?}"),
+        }
+    }
+    assert!(server.healthy());
+    let metrics = server.metrics();
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("nestbox_refused_connections_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(refused >= 4, "{metrics}");
+}
+
+#[test]
+fn the_socket_replaces_only_a_stale_socket_and_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    // A regular file at the path is kept, and the server does not start.
+    let env = Env::new();
+    let path = env.state_dir().join("not-a-socket");
+    std::fs::write(&path, "precious").unwrap();
+    let (code, err) = serve_refused(&env, &["--pool", "0", "--socket", path.to_str().unwrap()]);
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.contains("is not a socket"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "precious");
+
+    // A socket someone accepts on is left alone.
+    let live_path = env.state_dir().join("live.sock");
+    let live = std::os::unix::net::UnixListener::bind(&live_path).unwrap();
+    let (code, err) = serve_refused(
+        &env,
+        &["--pool", "0", "--socket", live_path.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.contains("another server is accepting"), "{err}");
+    assert!(
+        UnixStream::connect(&live_path).is_ok(),
+        "the other socket still works"
+    );
+    drop(live);
+
+    // A stale socket (its listener gone) is replaced; the new one is owner-only.
+    let stale = env.state_dir().join("api.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    assert!(stale.exists());
+    let server = Server::start_in(env, &["--pool", "0"]);
+    let mode = std::fs::metadata(&server.socket)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn the_token_is_long_and_never_shown() {
+    let env = Env::new().with("NESTBOX_SERVER_TOKEN", "short-secret");
+    let (code, err) = serve_refused(&env, &["--pool", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("NESTBOX_SERVER_TOKEN") && err.contains("16"),
+        "{err}"
+    );
+    assert!(!err.contains("short-secret"), "{err}");
+
+    let server = Server::start_in(Env::new().with("NESTBOX_LOG", "debug"), &["--pool", "0"]);
+    let (code, r) = server.run(python("print('x')"));
+    assert_eq!((code, r["status"].as_str()), (200, Some("OK")), "{r}");
+    let almost = format!("{}X", &TOKEN[..TOKEN.len() - 1]);
+    let (code, _, body) = http(&server.socket, "GET", "/metrics", Some(&almost), None).unwrap();
+    assert_eq!(code, 401);
+    assert!(!String::from_utf8_lossy(&body).contains(&almost[..8]));
+    let metrics = server.metrics();
+    let log = server.log();
+    assert!(log.contains("execution finished"), "{log}");
+    for secret in [TOKEN, &almost] {
+        assert!(!metrics.contains(secret), "{metrics}");
+        assert!(!log.contains(secret), "{log}");
+    }
+}
+
+#[test]
+fn client_text_never_becomes_a_metric_label_or_a_log_line() {
+    let server = Server::start(&["--pool", "0"]);
+    let mut language = String::from("py\nnestbox_fake_metric 1\n");
+    while language.len() < 100_000 {
+        language.push_str("nestbox_fake_metric 1\n");
+    }
+    let (code, r) = server.run(serde_json::json!({"language": language, "code": "print(1)"}));
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(r["status"], "INVALID_INPUT", "{r}");
+    assert!(r["message"].as_str().unwrap().len() < 1000, "{r}");
+    let metrics = server.metrics();
+    assert!(!metrics.contains("nestbox_fake_metric"), "{metrics}");
+    assert!(
+        metrics.contains(r#"nestbox_executions_total{plugin="unknown",status="INVALID_INPUT"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.len() < 20_000, "{} bytes", metrics.len());
+    let log = server.log();
+    assert!(
+        !log.lines().any(|l| l.starts_with("nestbox_fake_metric")),
+        "{log}"
+    );
+}
+
+#[test]
+fn input_files_are_checked_on_the_host_for_the_api_and_the_cli() {
+    let server = Server::start(&["--pool", "0"]);
+    let file = |name: &str, b64: &str| serde_json::json!({"name": name, "content_base64": b64});
+    for (files, expect) in [
+        (
+            vec![file("a.csv", "YQ=="), file("a.csv", "Yg==")],
+            "two input files are named",
+        ),
+        (vec![file("a.csv", "not base64!")], "not valid base64"),
+    ] {
+        let job =
+            serde_json::json!({"language": "python", "code": "print(1)", "input_files": files});
+        let (code, r) = server.run(job);
+        assert_eq!(code, 200, "{r}");
+        assert_eq!(r["status"], "INVALID_INPUT", "{r}");
+        assert!(r["message"].as_str().unwrap().contains(expect), "{r}");
+        assert!(r["sandbox"].is_null(), "nothing started: {r}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        std::fs::write(dir.path().join(sub).join("data.csv"), sub).unwrap();
+    }
+    let a = dir.path().join("a/data.csv").display().to_string();
+    let b = dir.path().join("b/data.csv").display().to_string();
+    let r = Env::new().python("print(1)", &["--input-file", &a, "--input-file", &b]);
+    assert_eq!(r.status(), "INVALID_INPUT", "{r:?}");
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.message().contains("two input files are named"), "{r:?}");
+
+    // The CLI still reads its own host files, also through a server (sent as content).
+    let tf = server.env.state_dir().join("token").display().to_string();
+    let socket = server.socket.display().to_string();
+    let r = Env::new().python(
+        "print(open('data.csv').read())",
+        &["--input-file", &a, "--server", &socket, "--token-file", &tf],
+    );
+    assert_eq!(r.out(), "a\n", "{r:?}");
 }

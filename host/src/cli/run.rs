@@ -194,7 +194,7 @@ fn remote(
     loaded: &crate::settings::LoadedSettings,
     args: &RunArgs,
     server: &str,
-    mut job: Job,
+    job: Job,
 ) -> Result<RunResult, client::ClientError> {
     let token = match &args.token_file {
         Some(f) => workdir::read_regular(f, MAX_TOKEN_BYTES)
@@ -214,9 +214,10 @@ fn remote(
             }
         },
     };
-    if let Err(e) = client::inline_input_files(&mut job) {
-        return Ok(RunResult::not_run(Status::InvalidInput, e.to_string()));
-    }
+    let job = match client::api_job(job) {
+        Ok(j) => j,
+        Err(e) => return Ok(RunResult::not_run(Status::InvalidInput, e.to_string())),
+    };
     runtime.block_on(client::run(server, token.trim(), &job))
 }
 

@@ -9,6 +9,8 @@ use clap::Args;
 
 use super::progress::Compiling;
 use crate::execute::Nestbox;
+use crate::server::listen::ConnLimits;
+use crate::server::token::{self, TokenSource};
 use crate::server::{self, ServeConfig};
 use crate::settings::LoadedSettings;
 
@@ -20,9 +22,15 @@ API (same job and result JSON as `nestbox run --json`; see the README):
   GET  /healthz     liveness (no token)
   GET  /readyz      readiness: pool filled, runsc usable, self-check passed (no token)
 
-Every request but /healthz and /readyz needs `Authorization: Bearer <token>`. The token comes
-from --token-file, else NESTBOX_SERVER_TOKEN, else a random one written to
-<state dir>/serve.token (mode 0600), where `nestbox run --server` finds it too.
+Every request but /healthz and /readyz needs `Authorization: Bearer <token>`, checked before
+the body is read. The token (16 characters or more) comes from --token-file, else
+NESTBOX_SERVER_TOKEN, else a random one written to <state dir>/serve.token (mode 0600), where
+`nestbox run --server` finds it too.
+
+Input files travel as content (content_base64); a job naming a host path is refused with 400.
+The socket is owner-only (0600); an existing socket is replaced only when nobody accepts on it.
+Each connection serves one request; its head must arrive within --header-timeout-seconds and
+its body within --body-timeout-seconds; beyond --max-connections, new connections are closed.
 
 Example:
   nestbox serve &
@@ -52,6 +60,15 @@ pub struct ServeArgs {
     /// Seconds running executions may go on after SIGTERM before they are killed.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     grace_seconds: u64,
+    /// Connections served at once; more are closed as soon as they are accepted.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client has to send a request's line and headers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_seconds: u64,
+    /// Seconds an authorised client has to send a request's body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_seconds: u64,
     /// Log as JSON lines (default: human-readable). NESTBOX_LOG sets the level (info).
     #[arg(long)]
     log_json: bool,
@@ -60,14 +77,15 @@ pub struct ServeArgs {
 pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
     init_logging(args.log_json);
     let state_dir = loaded.settings.state_dir.clone();
-    let (token, generated) = match server::token(args.token_file.as_deref(), &state_dir) {
+    let env_token = std::env::var(token::TOKEN_ENV).ok();
+    let (token, from) = match token::load(args.token_file.as_deref(), env_token, &state_dir) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("nestbox serve: {e}");
             return 2;
         }
     };
-    if let Some(path) = generated {
+    if let TokenSource::StateDir(path) = from {
         tracing::info!(token_file = %path.display(), "using the token in this file");
     }
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -81,6 +99,11 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
         max_concurrency: args.max_concurrency.unwrap_or(2 * cpus),
         max_queue: args.max_queue,
         grace: Duration::from_secs(args.grace_seconds),
+        connections: ConnLimits {
+            max_connections: args.max_connections as usize,
+            header_timeout: Duration::from_secs(args.header_timeout_seconds),
+        },
+        body_timeout: Duration::from_secs(args.body_timeout_seconds),
     };
     let nestbox = match Nestbox::open(loaded) {
         Ok(n) => Arc::new(n),
@@ -89,10 +112,16 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
             return 6;
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("building the async runtime");
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nestbox serve: starting the async runtime: {e}");
+            return 6;
+        }
+    };
     match runtime.block_on(server::serve(
         nestbox,
         config,

@@ -9,6 +9,7 @@ use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
+use super::job::{ApiInputFile, ApiJob};
 use crate::job::Job;
 use crate::result::RunResult;
 
@@ -24,23 +25,49 @@ pub enum ClientError {
     },
     #[error("{0}")]
     Job(String),
+    #[error("reading input file {path}: {source}")]
+    ReadInput {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-/// Input files named by host path are sent inline: the server cannot read the client's files.
-pub fn inline_input_files(job: &mut Job) -> Result<(), ClientError> {
-    for f in &mut job.input_files {
-        if let Some(path) = f.source_path.take() {
-            let bytes = std::fs::read(&path).map_err(|e| {
-                ClientError::Job(format!("reading input file {}: {e}", path.display()))
-            })?;
-            f.content_base64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
-        }
-    }
-    Ok(())
+/// The job as the API takes it: input files named by host path are read here and sent as
+/// content (the server never reads host paths).
+pub fn api_job(job: Job) -> Result<ApiJob, ClientError> {
+    let input_files = job
+        .input_files
+        .into_iter()
+        .map(|f| {
+            let content_base64 = match (f.source_path, f.content_base64) {
+                (Some(path), _) => {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|source| ClientError::ReadInput { path, source })?;
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                }
+                (None, Some(b64)) => b64,
+                (None, None) => String::new(),
+            };
+            Ok(ApiInputFile {
+                name: f.name,
+                content_base64,
+            })
+        })
+        .collect::<Result<Vec<_>, ClientError>>()?;
+    Ok(ApiJob {
+        language: job.language,
+        code: job.code,
+        stdin: job.stdin,
+        max_runtime_seconds: job.max_runtime_seconds,
+        max_ram_mb: job.max_ram_mb,
+        input_files,
+        keep_files_for_user: job.keep_files_for_user,
+    })
 }
 
 /// Send a job to a server and return its result (the server's own RunResult, whatever its status).
-pub async fn run(server: &str, token: &str, job: &Job) -> Result<RunResult, ClientError> {
+pub async fn run(server: &str, token: &str, job: &ApiJob) -> Result<RunResult, ClientError> {
     let body = serde_json::to_vec(job).map_err(|e| ClientError::Job(e.to_string()))?;
     let unreachable = |message: String| ClientError::Unreachable {
         server: server.to_string(),

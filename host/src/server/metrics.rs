@@ -1,5 +1,6 @@
 //! Prometheus metrics for `GET /metrics`: executions by plugin and status, their latency, the
-//! pool, the queue and what is running.
+//! pool, the queue and what is running. Plugin labels are only ever installed plugins' canonical
+//! names or `unknown` (see `api::AppState::plugin_label`), never a client's text.
 
 use std::sync::atomic::AtomicI64;
 
@@ -34,6 +35,7 @@ pub struct Metrics {
     pub queue_depth: Gauge<i64, AtomicI64>,
     pub running: Gauge<i64, AtomicI64>,
     pub rejected: Counter,
+    pub refused_connections: Counter,
 }
 
 impl Metrics {
@@ -80,8 +82,15 @@ impl Metrics {
             "Requests refused with 429 (queue full)",
             rejected.clone(),
         );
+        let refused_connections = Counter::default();
+        registry.register(
+            "refused_connections",
+            "Connections closed on accept because --max-connections were open",
+            refused_connections.clone(),
+        );
         Metrics {
             registry,
+            refused_connections,
             executions,
             latency,
             pool_idle,

@@ -4,17 +4,20 @@
 
 pub mod api;
 pub mod client;
+pub mod job;
+pub mod listen;
 pub mod metrics;
 pub mod pool;
+pub mod socket;
+pub mod token;
 
 use std::net::SocketAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::execute::{Nestbox, RunOptions};
 use crate::job::Job;
@@ -22,28 +25,38 @@ use crate::plugin::cache::Progress;
 use crate::result::Status;
 use crate::sandbox::sweep;
 use api::AppState;
+use listen::ConnLimits;
 use pool::Pool;
+pub use token::default_path as default_token_path;
 
 /// How often the self-check runs again after start-up.
 const SELF_CHECK_EVERY: Duration = Duration::from_secs(600);
+/// How long open connections may take to finish after the grace period at shutdown.
+const FINISH_AFTER_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub socket: PathBuf,
     pub listen: Option<SocketAddr>,
-    pub token: String,
+    pub token: token::Token,
     /// Idle sandboxes kept per plugin.
     pub pool_size: usize,
     pub max_concurrency: usize,
     pub max_queue: usize,
     /// How long running executions may go on after SIGTERM before they are killed.
     pub grace: Duration,
+    /// Connections at once and the deadline for a request's head.
+    pub connections: ConnLimits,
+    /// Time an authorised client has to send a request body.
+    pub body_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    Socket(#[from] socket::SocketError),
     #[error("listening on {what}: {source}")]
     Listen {
         what: String,
@@ -68,6 +81,9 @@ pub async fn serve(
     {
         return Err(ServeError::NotLoopback(addr));
     }
+    // A socket path that is not ours to take refuses the start before anything boots (and is
+    // checked again when binding, once the pool is being filled).
+    socket::ensure_free(&config.socket)?;
     let (gvisor, notices) = nestbox.gvisor().await.map_err(ServeError::Setup)?;
     for n in notices {
         tracing::warn!("{n}");
@@ -94,6 +110,7 @@ pub async fn serve(
         slots: Semaphore::new(config.max_concurrency.max(1)),
         max_queue: config.max_queue,
         queued: AtomicUsize::new(0),
+        body_timeout: config.body_timeout,
         metrics: metrics::Metrics::new(),
         stopping: AtomicBool::new(false),
         running: Default::default(),
@@ -101,17 +118,8 @@ pub async fn serve(
     });
     let app = api::router(state.clone());
 
-    let _ = std::fs::remove_file(&config.socket);
-    if let Some(parent) = config.socket.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    let unix =
-        tokio::net::UnixListener::bind(&config.socket).map_err(|source| ServeError::Listen {
-            what: config.socket.display().to_string(),
-            source,
-        })?;
-    // Only the owner (root) may connect; the token is a second lock.
-    let _ = std::fs::set_permissions(&config.socket, std::fs::Permissions::from_mode(0o600));
+    let unix = socket::bind(&config.socket)?;
+    let _socket_file = RemoveOnDrop(config.socket.clone());
     let tcp = match config.listen {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
@@ -123,26 +131,27 @@ pub async fn serve(
         ),
         None => None,
     };
+
     tracing::info!(
         socket = %config.socket.display(),
         listen = ?config.listen,
         pool = config.pool_size,
         max_concurrency = config.max_concurrency,
         max_queue = config.max_queue,
+        max_connections = config.connections.max_connections,
         "nestbox serve is listening"
     );
 
-    let shutdown = Arc::new(tokio::sync::Notify::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
     let checker = tokio::spawn(self_check_loop(state.clone()));
     let stop = {
-        let shutdown = shutdown.clone();
         let state = state.clone();
         let grace = config.grace;
         tokio::spawn(async move {
             crate::cli::stop_signal().await;
             tracing::info!("stopping: no new requests; running executions get {grace:?}");
             state.stopping.store(true, Ordering::Relaxed);
-            shutdown.notify_waiters();
+            let _ = stop_tx.send(true);
             tokio::time::sleep(grace).await;
             let running = state
                 .running
@@ -154,39 +163,60 @@ pub async fn serve(
             }
         })
     };
-    let wait_shutdown = |n: Arc<tokio::sync::Notify>| async move { n.notified().await };
-    let unix_server = axum::serve(
+    let max_connections = config.connections.max_connections.max(1);
+    let conn_slots = Arc::new(Semaphore::new(max_connections));
+    let refused = state.metrics.refused_connections.clone();
+    let unix_server = listen::serve(
         unix,
-        app.clone()
-            .into_make_service_with_connect_info::<api::PeerSocket>(),
-    )
-    .with_graceful_shutdown(wait_shutdown(shutdown.clone()));
+        app.clone(),
+        config.connections,
+        conn_slots.clone(),
+        refused.clone(),
+        stop_rx.clone(),
+    );
     match tcp {
         Some(tcp) => {
-            let tcp_server = axum::serve(
+            let tcp_server = listen::serve(
                 tcp,
-                app.into_make_service_with_connect_info::<api::PeerSocket>(),
-            )
-            .with_graceful_shutdown(wait_shutdown(shutdown.clone()));
-            let (a, b) = tokio::join!(unix_server, tcp_server);
-            a.and(b).map_err(|source| ServeError::Listen {
-                what: "the server".into(),
-                source,
-            })?;
+                app,
+                config.connections,
+                conn_slots.clone(),
+                refused,
+                stop_rx,
+            );
+            tokio::join!(unix_server, tcp_server);
         }
-        None => unix_server.await.map_err(|source| ServeError::Listen {
-            what: "the server".into(),
-            source,
-        })?,
+        None => unix_server.await,
+    }
+    // No more connections are accepted; let the open ones finish (their executions are cut off
+    // when the grace period ends), but not for ever: a client that does not read its answer
+    // does not hold the shutdown.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(
+        config.grace + FINISH_AFTER_GRACE,
+        conn_slots.acquire_many(all),
+    )
+    .await
+    .is_err()
+    {
+        tracing::warn!("some connections did not finish; closing them");
     }
     stop.abort();
     checker.abort();
     tracing::info!("destroying the pool");
     pool.stop().await;
     maintainer.abort();
-    let _ = std::fs::remove_file(&config.socket);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Removes the server's socket file when the server stops, however it stops.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Run a tiny program through a cold sandbox now and then: readiness reports its result.
@@ -228,60 +258,6 @@ async fn self_check_loop(state: Arc<AppState>) {
         *state.self_check.lock().unwrap_or_else(|e| e.into_inner()) = Some((started, failure));
         tokio::time::sleep(SELF_CHECK_EVERY).await;
     }
-}
-
-/// Read or create the server's token: `--token-file`, else NESTBOX_SERVER_TOKEN, else a new
-/// random one written to `<state>/serve.token` (mode 0600).
-pub fn token(
-    file: Option<&std::path::Path>,
-    state_dir: &std::path::Path,
-) -> Result<(String, Option<PathBuf>), String> {
-    if let Some(f) = file {
-        let t = std::fs::read_to_string(f)
-            .map_err(|e| format!("reading the token file {}: {e}", f.display()))?;
-        let t = t.trim().to_string();
-        if t.len() < 16 {
-            return Err(format!(
-                "the token in {} is shorter than 16 characters; use a long random token",
-                f.display()
-            ));
-        }
-        return Ok((t, None));
-    }
-    if let Ok(t) = std::env::var("NESTBOX_SERVER_TOKEN")
-        && !t.trim().is_empty()
-    {
-        return Ok((t.trim().to_string(), None));
-    }
-    let path = default_token_path(state_dir);
-    if let Ok(t) = std::fs::read_to_string(&path)
-        && t.trim().len() >= 16
-    {
-        return Ok((t.trim().to_string(), Some(path)));
-    }
-    let t = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    std::fs::create_dir_all(state_dir)
-        .and_then(|_| {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&path)?;
-            f.write_all(t.as_bytes())
-        })
-        .map_err(|e| format!("writing a new token to {}: {e}", path.display()))?;
-    Ok((t, Some(path)))
-}
-
-/// Where `nestbox serve` keeps a token it generated (clients read it from there too).
-pub fn default_token_path(state_dir: &std::path::Path) -> PathBuf {
-    state_dir.join("serve.token")
 }
 
 /// The default unix socket.
