@@ -36,6 +36,16 @@ pub fn command(connect: &[SocketAddr]) -> Vec<String> {
 
 /// Probe, print the report, wait for the host to close stdin. Returns the exit code.
 pub fn main(connect: &[SocketAddr]) -> i32 {
+    // The probe tries to create a file in every directory it finds: only ever inside a sandbox,
+    // where it is the first process, never across the host's file system.
+    if std::process::id() != 1 {
+        eprintln!(
+            "nestbox guest --probe: refusing to run as pid {} (it must be a sandbox's first \
+             process); the host runs it inside gVisor, see `nestbox self-test --wall outer`",
+            std::process::id()
+        );
+        return 2;
+    }
     let report = probe(connect);
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer(&mut out, &report)
