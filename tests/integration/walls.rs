@@ -276,6 +276,8 @@ fn the_probe_in_a_real_runs_sandbox_finds_every_wall_in_place() {
 fn host_networking_is_caught() {
     let p = probe("host_network");
     assert_names(&p, "network");
+    // The weakening was real: the host saw the probe's connection.
+    assert!(p.listener_reached, "{:?}", p.findings.report.connections);
 }
 
 #[test]
