@@ -73,6 +73,19 @@ pub enum SetupError {
     Engine(String),
 }
 
+/// Why the sandbox for a language could not be prepared for inspection.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    #[error("unknown language {language:?}; installed: {installed}")]
+    UnknownLanguage { language: String, installed: String },
+    #[error("resolving the default limits: {0}")]
+    Limits(#[from] crate::job::InvalidInput),
+    #[error("preparing the plugin: {0}")]
+    Plugin(#[from] cache::CacheError),
+    #[error("{0}")]
+    Sandbox(String),
+}
+
 /// Everything a process needs to execute jobs: settings, plugins, the module cache, the runner
 /// and (once first needed) the gVisor sandbox factory.
 pub struct Nestbox {
@@ -462,37 +475,55 @@ impl Nestbox {
         out: &std::path::Path,
         command: Option<Vec<String>>,
     ) -> Result<std::path::PathBuf, String> {
+        let (gvisor, spec, limits) = self
+            .default_sandbox(language, "inspect")
+            .await
+            .map_err(|e| e.to_string())?;
+        let job = SandboxJob {
+            spec,
+            job: GuestJob {
+                code: String::new(),
+                stdin_b64: None,
+                input_files: Vec::new(),
+                limits,
+            },
+            observer: None,
+        };
+        gvisor
+            .write_bundle(out, &job, command)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The sandbox a run in `language` with the operator's default limits gets, under `id`, with
+    /// the factory that boots it and those limits: for inspecting and probing the outer wall.
+    pub async fn default_sandbox(
+        &self,
+        language: &str,
+        id: &str,
+    ) -> Result<(Arc<Gvisor>, SandboxSpec, Limits), InspectError> {
         let plugin = self
             .registry
             .find(language)
-            .ok_or_else(|| {
-                format!(
-                    "unknown language {language:?}; installed: {}",
-                    self.registry.names_and_aliases()
-                )
+            .ok_or_else(|| InspectError::UnknownLanguage {
+                language: language.to_string(),
+                installed: self.registry.names_and_aliases(),
             })?
             .clone();
         let (limits, _) = limits::resolve(
             &self.settings.settings,
             &plugin.manifest,
             Default::default(),
-        )
-        .map_err(|e| e.0)?;
-        let ready = self
-            .cache
-            .ensure(&self.runner.engine, &plugin, &Quiet)
-            .map_err(|e| e.to_string())?;
-        let (gvisor, _) = self.gvisor().await?;
+        )?;
+        let ready = self.cache.ensure(&self.runner.engine, &plugin, &Quiet)?;
+        let (gvisor, _) = self.gvisor().await.map_err(InspectError::Sandbox)?;
         let job = GuestJob {
             code: String::new(),
             stdin_b64: None,
             input_files: Vec::new(),
             limits,
         };
-        let job = self.sandbox_job("inspect", &plugin, &ready, job, None);
-        gvisor
-            .write_bundle(out, &job, command)
-            .map_err(|e| e.to_string())
+        let spec = self.sandbox_job(id, &plugin, &ready, job, None).spec;
+        Ok((gvisor, spec, limits))
     }
 
     /// The Wasmtime-only path: the runner in this process, per-run dirs under the state dir.

@@ -10,3 +10,4 @@ mod selftest;
 mod server;
 mod storage;
 mod util;
+mod walls;

@@ -1,4 +1,4 @@
-//! `nestbox self-test` and `nestbox doctor` on this host.
+//! `nestbox self-test` (each wall on its own, then both) and `nestbox doctor` on this host.
 
 use crate::util::Env;
 
@@ -7,30 +7,73 @@ fn self_test_passes_every_check_in_the_reference_style() {
     let out = Env::new().output(&["self-test"], None);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    for name in [
-        "simple_python",
-        "simple_bash",
-        "bad_syntax_python",
-        "bad_syntax_bash",
-        "long_running_code",
-        "ram_hog",
+    let mut names: Vec<String> = [
+        "gvisor_kernel",
+        "user",
+        "capabilities",
+        "no_new_privs",
+        "rlimits",
+        "processes",
+        "network",
+        "filesystem",
+        "writable",
+        "memory_limit",
+        "fds",
+        "host_work_dir",
+        "host_listener",
+    ]
+    .iter()
+    .map(|n| format!("outer_{n}"))
+    .collect();
+    let canaries = [
         "canary_read_host_file",
         "canary_reach_host_listener",
         "canary_write_outside_work",
         "canary_see_host_processes",
-        "canary_exhaust_file_descriptors",
-        "canary_fill_disk",
         "canary_flood_output",
-    ] {
-        assert!(
-            text.contains(&format!("⏳ Running self-test: {name}")),
-            "{text}"
-        );
+    ];
+    names.extend(canaries.iter().map(|n| format!("inner_{n}")));
+    names.extend(
+        [
+            "simple_python",
+            "simple_bash",
+            "bad_syntax_python",
+            "bad_syntax_bash",
+            "long_running_code",
+            "ram_hog",
+            "canary_read_host_file",
+            "canary_reach_host_listener",
+            "canary_write_outside_work",
+            "canary_see_host_processes",
+            "canary_exhaust_file_descriptors",
+            "canary_fill_disk",
+            "canary_flood_output",
+        ]
+        .map(String::from),
+    );
+    for name in &names {
         assert!(
             text.contains(&format!("✔ Self-test {name} passed.")),
-            "{text}"
+            "{name}: {text}"
         );
     }
+    assert!(text.contains("⏳ Running self-test: outer_probe"), "{text}");
+    assert!(
+        text.contains("⏳ Running self-test: simple_python"),
+        "{text}"
+    );
+    // One section per wall, in order, each holding its own tests.
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {text}"))
+    };
+    let outer = at("── outer wall (gVisor, probe) ──");
+    let inner = at("── inner wall (Wasmtime, --no-gvisor) ──");
+    let both = at("── both walls (gVisor + Wasmtime) ──");
+    assert!(outer < at("outer_user passed") && at("outer_user passed") < inner);
+    assert!(inner < at("inner_canary_read_host_file passed"));
+    assert!(at("inner_canary_flood_output passed") < both);
+    assert!(both < at("simple_python passed"));
     assert!(
         text.trim_end()
             .ends_with("✅ All self-tests passed, good to go!"),

@@ -60,7 +60,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Check this host: root, cgroups, runsc, confinement, plugins, and a real sandboxed run.
     Doctor(doctor::DoctorArgs),
-    /// Run the self-tests (the reference's six plus isolation canaries) through the sandbox.
+    /// Prove each wall on its own (a native probe in gVisor, the canaries in Wasmtime alone), then
+    /// both (the reference's six plus the canaries through the real sandbox).
     SelfTest(self_test::SelfTestArgs),
     /// Install gVisor (runsc) from a pinned, checksum-verified release.
     #[command(subcommand)]
@@ -77,8 +78,15 @@ enum Command {
     #[command(hide = true)]
     Guest {
         /// The plugin to load before the job arrives.
+        #[arg(long, required_unless_present = "probe", conflicts_with = "probe")]
+        plugin: Option<String>,
+        /// Instead of running a job, report what the sandbox lets a native program see and do
+        /// (one JSON line), then wait for stdin to close. For the isolation tests and self-test.
         #[arg(long)]
-        plugin: String,
+        probe: bool,
+        /// With --probe: a host address to try to connect to (repeatable).
+        #[arg(long, requires = "probe", value_name = "ADDR:PORT")]
+        connect: Vec<std::net::SocketAddr>,
     },
 }
 
@@ -118,7 +126,14 @@ pub fn main() -> ExitCode {
         }
         Command::UpdateCheck => with_settings(cli.config.as_deref(), gvisor::update_check),
         Command::Settings => with_settings(cli.config.as_deref(), show_settings),
-        Command::Guest { plugin } => crate::sandbox::guest::main(&plugin),
+        Command::Guest {
+            plugin,
+            probe,
+            connect,
+        } => match plugin {
+            Some(plugin) if !probe => crate::sandbox::guest::main(&plugin),
+            _ => crate::sandbox::probe::inside::main(&connect),
+        },
     };
     ExitCode::from(code.clamp(0, 255) as u8)
 }

@@ -1,16 +1,28 @@
-//! `nestbox self-test`, in the reference project's output style.
+//! `nestbox self-test`, in the reference project's output style, one section per wall.
 
 use clap::Args;
+use serde::Serialize;
 
 use crate::execute::Nestbox;
-use crate::self_test::{self, Verdict};
+use crate::self_test::{self, Outcome, Verdict, Wall};
 use crate::settings::LoadedSettings;
 
 #[derive(Debug, Args)]
 pub struct SelfTestArgs {
-    /// Print the outcomes as JSON (progress lines go to stderr).
+    /// Print the outcomes as JSON, by section (progress lines go to stderr).
     #[arg(long)]
     json: bool,
+    /// Only these walls (repeatable): outer (gVisor, judged by a native probe), inner (Wasmtime
+    /// alone, judged by the canaries), both (every test through both walls). Default: all three.
+    #[arg(long, value_enum)]
+    wall: Vec<Wall>,
+}
+
+#[derive(Serialize)]
+struct Section<'a> {
+    wall: Wall,
+    title: &'static str,
+    outcomes: Vec<&'a Outcome>,
 }
 
 pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
@@ -20,6 +32,11 @@ pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
             eprintln!("nestbox: {e}");
             return 6;
         }
+    };
+    let walls = if args.wall.is_empty() {
+        Wall::ALL.to_vec()
+    } else {
+        args.wall.clone()
     };
     let json = args.json;
     let say = move |line: String| {
@@ -31,6 +48,8 @@ pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
     };
     let outcomes = super::runtime().block_on(self_test::run(
         &nestbox,
+        &walls,
+        &|wall| say(format!("── {} ──", wall.title())),
         &|name| say(format!("⏳ Running self-test: {name}")),
         &|o| match o.verdict {
             Verdict::Passed => say(format!("✔ Self-test {} passed.", o.name)),
@@ -38,18 +57,22 @@ pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
             Verdict::Failed => say(format!("✘ Self-test {} failed: {}", o.name, o.detail)),
         },
     ));
-    let failed = outcomes
-        .iter()
-        .filter(|o| o.verdict == Verdict::Failed)
-        .count();
-    let skipped = outcomes
-        .iter()
-        .filter(|o| o.verdict == Verdict::Skipped)
-        .count();
+    let count = |v: Verdict| outcomes.iter().filter(|o| o.verdict == v).count();
+    let (failed, skipped) = (count(Verdict::Failed), count(Verdict::Skipped));
     if json {
+        let sections: Vec<Section> = Wall::ALL
+            .into_iter()
+            .filter(|w| walls.contains(w))
+            .map(|wall| Section {
+                wall,
+                title: wall.title(),
+                outcomes: outcomes.iter().filter(|o| o.wall == wall).collect(),
+            })
+            .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&outcomes).unwrap_or_default()
+            serde_json::to_string_pretty(&serde_json::json!({ "sections": sections }))
+                .unwrap_or_default()
         );
     }
     if failed > 0 {

@@ -23,8 +23,9 @@ pub const SANDBOX_UID: u32 = 65534;
 /// gVisor's own host threads count against `pids.limit` (see the README): never go below this.
 pub const PIDS_LIMIT: i64 = 1024;
 /// The guest's own process and thread limit inside gVisor.
-const NPROC: u64 = 64;
-const NOFILE: u64 = 256;
+pub const NPROC: u64 = 64;
+/// The most files the guest may have open.
+pub const NOFILE: u64 = 256;
 const CPU_PERIOD_US: u64 = 100_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -82,38 +83,35 @@ pub fn guest_command(plugin: &str) -> Vec<String> {
 
 /// Write `config.json` and the root skeleton (mount points) into `bundle_dir`.
 pub fn write(bundle_dir: &Path, config: &BundleConfig) -> Result<(), BundleError> {
+    write_spec(bundle_dir, &spec(config)?)
+}
+
+/// Write `spec` as `config.json`, with a root skeleton holding a mount point for each of its
+/// mounts (the root is read-only inside, so they must exist beforehand).
+pub fn write_spec(bundle_dir: &Path, spec: &Spec) -> Result<(), BundleError> {
     let rootfs = bundle_dir.join("rootfs");
     let io = |step: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| BundleError::Io { step, path, source }
     };
-    // Mount points: the root is read-only inside, so they must exist beforehand.
-    for dir in [
-        GUEST_PLUGINS,
-        GUEST_MODULES,
-        GUEST_WORK,
-        GUEST_SCRATCH,
-        "/proc",
-        "/dev",
-        "/tmp",
-    ] {
+    for dir in [GUEST_PLUGINS, GUEST_MODULES] {
         let p = rootfs.join(dir.trim_start_matches('/'));
         std::fs::create_dir_all(&p).map_err(io("creating mount point", &p))?;
     }
-    let mut files = vec![PathBuf::from(GUEST_BINARY)];
-    for b in &config.binds {
-        let p = rootfs.join(b.guest.strip_prefix("/").unwrap_or(&b.guest));
-        if b.host.is_dir() {
-            std::fs::create_dir_all(&p).map_err(io("creating mount point", &p))?;
+    for m in spec.mounts().iter().flatten() {
+        let dest = m.destination();
+        let p = rootfs.join(dest.strip_prefix("/").unwrap_or(dest));
+        let file_source =
+            m.typ().as_deref() == Some("bind") && m.source().as_ref().is_some_and(|s| s.is_file());
+        if file_source {
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(io("creating mount point", parent))?;
+            }
+            std::fs::write(&p, b"").map_err(io("creating mount point", &p))?;
         } else {
-            files.push(b.guest.clone());
+            std::fs::create_dir_all(&p).map_err(io("creating mount point", &p))?;
         }
     }
-    for f in files {
-        let p = rootfs.join(f.strip_prefix("/").unwrap_or(&f));
-        std::fs::write(&p, b"").map_err(io("creating mount point", &p))?;
-    }
-    let spec = spec(config)?;
     let path = bundle_dir.join("config.json");
     spec.save(&path).map_err(|e| BundleError::Io {
         step: "writing",
@@ -317,6 +315,37 @@ mod tests {
             .find(|m| m["destination"] == "/plugins/python")
             .unwrap();
         assert!(plugin["options"].as_array().unwrap().contains(&"ro".into()));
+    }
+
+    #[test]
+    fn the_skeleton_has_a_mount_point_for_every_mount() {
+        let d = tempfile::tempdir().unwrap();
+        let plugin = d.path().join("python");
+        std::fs::create_dir(&plugin).unwrap();
+        let module = d.path().join("python.cwasm");
+        std::fs::write(&module, "m").unwrap();
+        let mut c = config();
+        c.guest_binary = module.clone();
+        c.binds = vec![
+            Bind {
+                host: plugin,
+                guest: "/plugins/python".into(),
+            },
+            Bind {
+                host: module,
+                guest: "/modules/python.cwasm".into(),
+            },
+        ];
+        let bundle = d.path().join("bundle");
+        write(&bundle, &c).unwrap();
+        let root = bundle.join("rootfs");
+        for dir in ["plugins/python", "work", "scratch", "proc", "dev", "tmp"] {
+            assert!(root.join(dir).is_dir(), "{dir}");
+        }
+        for file in ["nestbox", "modules/python.cwasm"] {
+            assert!(root.join(file).is_file(), "{file}");
+        }
+        assert!(bundle.join("config.json").is_file());
     }
 
     #[test]

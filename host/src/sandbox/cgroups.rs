@@ -119,6 +119,46 @@ pub fn sandbox_dirs(id: &str) -> Vec<PathBuf> {
     dirs
 }
 
+/// Ids that have a cgroup directory under nestbox's parent in any controller.
+pub fn sandbox_ids() -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(CGROUP_ROOT)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(PARENT))
+        .chain(std::iter::once(Path::new(CGROUP_ROOT).join(PARENT)))
+        .filter_map(|parent| std::fs::read_dir(parent).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Whether no process is in any of a sandbox's cgroup directories (or below them). Unreadable
+/// counts as occupied: never remove what might be in use.
+pub fn holds_no_processes(id: &str) -> bool {
+    sandbox_dirs(id).iter().all(|d| tree_is_empty(d))
+}
+
+fn tree_is_empty(dir: &Path) -> bool {
+    let empty = ["cgroup.procs", "tasks"]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|f| f.exists())
+        .all(|f| std::fs::read_to_string(f).is_ok_and(|t| t.trim().is_empty()));
+    empty
+        && std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .all(|e| tree_is_empty(&e.path()))
+        })
+}
+
 /// Remove a dead sandbox's cgroup directories (children first). Directories that still hold
 /// processes cannot be removed; those are reported.
 pub fn remove_sandbox_dirs(id: &str) -> Vec<PathBuf> {

@@ -28,7 +28,14 @@ pub fn main(plugin: &str) -> i32 {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let events = EventWriter::start();
+    let events = match EventWriter::start() {
+        Ok(e) => e,
+        Err(e) => {
+            // Without the writer no event can reach the host; stderr is quoted in its error.
+            eprintln!("nestbox guest: starting the event writer thread: {e}");
+            return 1;
+        }
+    };
     let code = match serve_one(plugin, &events) {
         Ok(()) => 0,
         Err(message) => {
@@ -96,7 +103,10 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         None => None,
     };
 
-    let runtime = crate::cli::runtime();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("guest: building the async runtime: {e}"))?;
     let outcome = runtime.block_on(runner.run(Execution {
         plugin: &plugin,
         module: &module,
@@ -165,13 +175,12 @@ struct EventWriter {
 }
 
 impl EventWriter {
-    fn start() -> EventWriter {
+    fn start() -> std::io::Result<EventWriter> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("nestbox-events".into())
-            .spawn(move || write_events(rx))
-            .expect("spawning the event writer");
-        EventWriter { tx, thread }
+            .spawn(move || write_events(rx))?;
+        Ok(EventWriter { tx, thread })
     }
 
     fn send(&self, event: GuestEvent) {

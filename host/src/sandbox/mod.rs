@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod cgroups;
 pub mod guest;
 pub mod install;
+pub mod probe;
 pub mod protocol;
 pub mod reaper;
 pub mod rundir;
@@ -133,11 +134,8 @@ impl Gvisor {
 
     /// Boot a sandbox for `spec`: its guest has loaded the plugin and waits for one job.
     pub fn boot(&self, spec: &SandboxSpec) -> Result<Booted, Outcome> {
-        let caps = self.host.root.then_some(Caps {
-            work_mb: self.settings.work_dir_megabytes,
-            scratch_mb: self.settings.tmp_megabytes,
-        });
-        let dir = RunDir::create(&self.state_dir.join("runs"), &spec.id, caps)
+        let dir = self
+            .run_dir(&spec.id)
             .map_err(|e| Outcome::failed(Status::SandboxError, e.to_string()))?;
         let config = self.bundle_config(spec, &dir.work, &dir.scratch);
         bundle::write(&dir.bundle, &config)
@@ -210,6 +208,15 @@ impl Gvisor {
         }
         bundle::write(&bundle_dir, &config)?;
         Ok(bundle_dir)
+    }
+
+    /// A run's directories: size-capped tmpfs mounts when root, as every run gets.
+    fn run_dir(&self, id: &str) -> Result<RunDir, rundir::RunDirError> {
+        let caps = self.host.root.then_some(Caps {
+            work_mb: self.settings.work_dir_megabytes,
+            scratch_mb: self.settings.tmp_megabytes,
+        });
+        RunDir::create(&self.state_dir.join("runs"), id, caps)
     }
 
     fn bundle_config(&self, spec: &SandboxSpec, work: &Path, scratch: &Path) -> BundleConfig {

@@ -1,11 +1,12 @@
 //! The host side of one run: `<state>/runs/<id>/` with `work/` (the code's `/work`), `scratch/`
 //! (its `/tmp` and the code file) and `bundle/` (the OCI bundle). When nestbox is root, `work/`
 //! and `scratch/` are size-capped tmpfs mounts owned by the sandbox user, so filling the disk ends
-//! at the cap. A lock file held for the run's lifetime tells the start-up sweep which runs are
+//! at the cap. The run directory itself is mode 0700, so no other host user can reach them. A
+//! lock file held for the run's lifetime tells the start-up sweep which runs are
 //! still alive: a run whose lock can be taken was abandoned (its nestbox was SIGKILLed).
 
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -65,7 +66,13 @@ impl RunDir {
             })?;
         std::fs::rename(&hidden, &lock_path).map_err(err("renaming lock to", &lock_path))?;
         let root = runs.join(id);
-        std::fs::create_dir(&root).map_err(err("creating", &root))?;
+        // Private to nestbox's user (root): the sandbox reaches work/ and scratch/ through
+        // gVisor's gofer, which runs as root, while other host users, the sandbox user's host
+        // namesake (nobody) included, cannot reach the code's files.
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&root)
+            .map_err(err("creating", &root))?;
         let mut dir = RunDir {
             id: id.to_string(),
             work: root.join("work"),
@@ -224,6 +231,8 @@ mod tests {
         let runs = d.path().join("runs");
         let live = RunDir::create(&runs, "live", None).unwrap();
         assert!(live.work.is_dir() && live.scratch.is_dir() && live.bundle.is_dir());
+        let mode = std::fs::metadata(&live.root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
         // A run whose process died: directory and lock file, lock not held.
         std::fs::create_dir_all(runs.join("dead/work")).unwrap();
         std::fs::write(runs.join("dead.lock"), "").unwrap();
