@@ -104,8 +104,10 @@ fn sleep_is_cut_at_the_limit_and_output_before_it_is_kept() {
     );
     assert_eq!(r.status(), "TIMEOUT", "{r:?}");
     assert_eq!(r.out(), "before\n");
-    let ms = r.duration_ms();
-    assert!((2_900..5_000).contains(&ms), "took {ms} ms");
+    assert!(
+        r.message().contains("ran longer than its limit of 3 s"),
+        "{r:?}"
+    );
 }
 
 #[test]
