@@ -532,6 +532,19 @@ fn classify(ended: Ended, why: &Why<'_>, c: Collected, limits: &Limits) -> Outco
         .is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
     // MEMORY_LIMIT only on the cgroup's word: an OOM kill recorded in the sandbox's memory cgroup.
     let oom_killed = why.memory.as_ref().is_some_and(MemoryRecord::oom_killed);
+    let no_oom = match &why.memory {
+        Some(m) if m.oom_kills.is_some() => format!(
+            "its memory cgroup recorded no out-of-memory kill ({})",
+            m.describe()
+        ),
+        Some(m) => format!(
+            "no out-of-memory kill could be confirmed (its memory cgroup's counters were gone: {})",
+            m.describe()
+        ),
+        None => "no out-of-memory kill could be confirmed (there is no memory cgroup to ask: \
+                 limits are not enforced)"
+            .to_string(),
+    };
     let memory_record = why.memory.as_ref().map_or_else(
         || "no memory cgroup to ask (limits are not enforced)".to_string(),
         |m| format!("its memory cgroup recorded {}", m.describe()),
@@ -575,11 +588,10 @@ fn classify(ended: Ended, why: &Why<'_>, c: Collected, limits: &Limits) -> Outco
         Ended::Died if killed_by_sigkill => (
             Status::SandboxError,
             format!(
-                "the sandbox was killed by SIGKILL (runsc {exit}) from outside nestbox, not for \
-                 memory: {memory_record}, no out-of-memory kill. Something else on the host \
-                 killed it (an operator, a process manager, the host itself running out of \
-                 memory). fix: run the code again; if it recurs, look for the sender in the \
-                 host's logs (dmesg, journalctl)"
+                "the sandbox was killed by SIGKILL (runsc {exit}), and {no_oom}: something \
+                 other than its memory limit killed it (an operator, a process manager, the host \
+                 itself running out of memory). fix: run the code again; if it recurs, look for \
+                 the sender in the host's logs (dmesg, journalctl)"
             ),
         ),
         Ended::Died => (
@@ -640,7 +652,7 @@ mod tests {
     #[test]
     fn a_sigkill_without_a_recorded_oom_is_a_sandbox_error_naming_the_signal() {
         for status in [ExitStatus::from_raw(137 << 8), ExitStatus::from_raw(9)] {
-            for memory in [Some(record(0)), None] {
+            for memory in [Some(record(0)), Some(MemoryRecord::default()), None] {
                 let o = died(status, memory.clone());
                 assert_eq!(o.status, Status::SandboxError, "{status:?} {memory:?}");
                 assert!(o.message.contains("SIGKILL"), "{}", o.message);
@@ -649,6 +661,11 @@ mod tests {
         }
         let o = died(ExitStatus::from_raw(137 << 8), Some(record(0)));
         assert!(o.message.contains("oom_kill 0"), "{}", o.message);
+        let o = died(
+            ExitStatus::from_raw(137 << 8),
+            Some(MemoryRecord::default()),
+        );
+        assert!(o.message.contains("could be confirmed"), "{}", o.message);
     }
 
     #[test]
