@@ -43,6 +43,15 @@ if ! command -v cargo >/dev/null; then
 fi
 say "$(cargo --version) / $(rustc --version)"
 
+step "cargo-deny (supply-chain checks for scripts/test.sh)"
+cargo_deny_version=0.20.2
+if cargo deny --version 2>/dev/null | grep -qx "cargo-deny $cargo_deny_version"; then
+  say "cargo-deny $cargo_deny_version present"
+else
+  say "installing cargo-deny $cargo_deny_version (cargo install --locked; a few minutes, once)"
+  cargo install --locked --quiet cargo-deny --version "$cargo_deny_version"
+fi
+
 step "Python runtime (CPython 3.12.0 for WASI)"
 guest-runtimes/python/fetch.sh
 

@@ -14,8 +14,28 @@ bin="$repo/target/x86_64-unknown-linux-gnu/release/nestbox"
 "$repo/scripts/setup.sh"
 
 step "Formatting and lints"
+lint_start=$(date +%s)
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
+# The bash guest (its own wasm32-wasip1 workspace), linted like the host with its own toolchain.
+if [ "${NESTBOX_SKIP_BASH:-0}" = 1 ]; then
+  echo "bash guest lints skipped (NESTBOX_SKIP_BASH=1)"
+else
+  guest-runtimes/bash/build.sh --lint
+fi
+# Supply chain: licences, bans and sources of both workspaces (deny.toml in each); advisories too
+# when the RustSec database can be fetched.
+deny_checks=(licenses bans sources)
+if timeout 20 git ls-remote --quiet https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
+  deny_checks+=(advisories)
+else
+  echo "cargo deny: advisories SKIPPED: the RustSec advisory database (github.com/rustsec/advisory-db) is not reachable from this machine; licences, bans and sources are checked"
+fi
+for manifest in Cargo.toml guest-runtimes/bash/Cargo.toml; do
+  echo "cargo deny: ${deny_checks[*]} for $manifest"
+  cargo deny --manifest-path "$manifest" --locked check --hide-inclusion-graph "${deny_checks[@]}"
+done
+echo "lints and supply-chain checks took $(($(date +%s) - lint_start)) s"
 
 step "Unit and integration tests (real runsc, real plugins)"
 cargo test --release --locked

@@ -3,7 +3,7 @@
 #
 # What it sets up (idempotent; each step is skipped when already done):
 #   1. Debian's rustc-web, cargo-web, rust-web-src (Rust 1.96 from bookworm-security, with std's
-#      source for -Zbuild-std) and lld-22 (wasm-ld), via apt-get.
+#      source for -Zbuild-std), rust-web-clippy (the guest's lints) and lld-22 (wasm-ld), via apt-get.
 #   2. A Python venv with ziglang==0.17.1 (from PyPI), kept outside the checkout.
 #   3. A wasi-libc sysroot built by zig: crt1-command.o, crt1-reactor.o, libc.a, libzigc.a,
 #      libcompiler_rt.a in $NESTBOX_BUILD_CACHE/wasi-sysroot/lib.
@@ -20,7 +20,7 @@
 set -euo pipefail
 
 ZIGLANG_VERSION=0.17.1
-APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22)
+APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22)
 MIN_RUSTC_MINOR=90
 
 say() { printf 'wasm-toolchain: %s\n' "$*" >&2; }

@@ -1,30 +1,154 @@
 //! Plugin artifacts and the precompiled-module cache are checked, never trusted blindly.
 
-use crate::util::{Env, copy_python_plugin};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use nestbox::plugin::Registry;
+
+use crate::util::{Env, copy_python_plugin, repo, sha256_hex};
+
+/// Copy `plugins/<name>/` (everything but ignore files) into `<to>/<name>/`.
+fn copy_plugin(name: &str, to: &Path) -> PathBuf {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let (src, dest) = (e.path(), to.join(e.file_name()));
+            if e.file_type().unwrap().is_dir() {
+                copy_tree(&src, &dest);
+            } else if e.file_name() != ".gitignore" {
+                std::fs::copy(&src, &dest).unwrap();
+            }
+        }
+    }
+    let dest = to.join(name);
+    copy_tree(&repo().join("plugins").join(name), &dest);
+    dest
+}
+
+/// Code that prints "ran" in the plugin's language.
+fn prints_ran(plugin: &str) -> &'static str {
+    if plugin == "python" {
+        "print('ran')"
+    } else {
+        "echo ran"
+    }
+}
 
 #[test]
-fn a_tampered_runtime_is_refused_and_nothing_runs() {
+fn a_tampered_runtime_is_refused_and_nothing_runs_for_every_plugin() {
+    let installed = Registry::load(&repo().join("plugins")).unwrap();
+    assert!(installed.plugins.len() >= 2, "{installed:?}");
+    for p in &installed.plugins {
+        let name = p.manifest.name.as_str();
+        let pinned =
+            p.manifest.artifact.sha256.clone().unwrap_or_else(|| {
+                panic!("the {name} plugin's runtime is not pinned in its manifest")
+            });
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = copy_plugin(name, dir.path()).join(&p.manifest.artifact.path);
+        let mut bytes = std::fs::read(&wasm).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&wasm, &bytes).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let r = Env::new()
+            .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
+            .with("NESTBOX_CACHE_DIR", cache.path().to_str().unwrap())
+            .run(&["--lang", name, "--code", prints_ran(name)]);
+        assert_eq!(r.status(), "SANDBOX_ERROR", "{name}: {r:?}");
+        assert_eq!(r.out(), "", "{name}");
+        let m = r.message();
+        assert!(m.contains(wasm.to_str().unwrap()), "{name}: {m}");
+        assert!(m.contains(&format!("{pinned} is expected")), "{name}: {m}");
+        assert!(m.contains(&sha256_hex(&bytes)), "{name}: {m}");
+        assert!(m.contains("nothing was run"), "{name}: {m}");
+    }
+}
+
+#[test]
+fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_python_plugin(dir.path());
+    let cache = tempfile::tempdir().unwrap();
+    let env = Env::new()
+        .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
+        .with("NESTBOX_CACHE_DIR", cache.path().to_str().unwrap());
+    let out = env.output(&["plugins", "prepare"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cwasm = cache.path().join("modules/python.cwasm");
+    let before = std::fs::metadata(&cwasm).unwrap();
+    let mut bytes = std::fs::read(&cwasm).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0x01;
+    // Rewritten in place, same size, modification time put back: only the change time and the
+    // content tell.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cwasm)
+        .unwrap();
+    f.write_all(&bytes).unwrap();
+    f.set_modified(before.modified().unwrap()).unwrap();
+    drop(f);
+    let after = std::fs::metadata(&cwasm).unwrap();
+    assert_eq!(
+        (after.len(), after.modified().unwrap()),
+        (before.len(), before.modified().unwrap())
+    );
+    let r = env.python("print(2)", &[]);
+    assert_eq!((r.status(), r.out()), ("OK", "2\n"), "{r:?}");
+    assert!(r.notices().contains("corrupt"), "{}", r.notices());
+    assert_ne!(
+        std::fs::read(&cwasm).unwrap(),
+        bytes,
+        "the tampered module was replaced"
+    );
+}
+
+#[test]
+fn a_preopen_symlinked_out_of_the_plugin_folder_is_refused_in_both_modes() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = copy_python_plugin(dir.path());
-    let wasm = plugin.join("python-3.12.0.wasm");
-    let mut bytes = std::fs::read(&wasm).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0xff;
-    std::fs::write(&wasm, &bytes).unwrap();
+    // sitecustomize.py is gone with the real folder; the symlink would show the host's `/`.
+    std::fs::remove_dir_all(plugin.join("boot")).unwrap();
+    std::os::unix::fs::symlink("/", plugin.join("boot")).unwrap();
     let cache = tempfile::tempdir().unwrap();
+    let env = Env::new()
+        .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
+        .with("NESTBOX_CACHE_DIR", cache.path().to_str().unwrap());
+    for extra in [&[][..], &["--no-gvisor"][..]] {
+        let r = env.python("import os\nprint(os.listdir('/boot'))", extra);
+        assert_eq!(r.status(), "SANDBOX_ERROR", "{extra:?}: {r:?}");
+        assert_eq!(r.out(), "", "{extra:?}: nothing ran");
+        let m = r.message();
+        assert!(m.contains(plugin.join("boot").to_str().unwrap()), "{m}");
+        assert!(m.contains("outside the plugin's folder"), "{m}");
+    }
+}
+
+#[test]
+fn a_symlink_inside_a_preopen_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = copy_python_plugin(dir.path());
+    std::fs::create_dir_all(plugin.join("boot/lib")).unwrap();
+    std::os::unix::fs::symlink("/etc", plugin.join("boot/lib/etc")).unwrap();
     let r = Env::new()
         .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
-        .with("NESTBOX_CACHE_DIR", cache.path().to_str().unwrap())
-        .python("print('should not run')", &[]);
+        .python(
+            "import os\nprint(os.listdir('/boot/lib/etc'))",
+            &["--no-gvisor"],
+        );
     assert_eq!(r.status(), "SANDBOX_ERROR", "{r:?}");
     assert_eq!(r.out(), "");
     let m = r.message();
-    assert!(m.contains(wasm.to_str().unwrap()), "{m}");
+    assert!(m.contains("holds a symlink"), "{m}");
     assert!(
-        m.contains("e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763 is expected"),
+        m.contains(plugin.join("boot/lib/etc").to_str().unwrap()),
         "{m}"
     );
-    assert!(m.contains("nothing was run"), "{m}");
 }
 
 #[test]

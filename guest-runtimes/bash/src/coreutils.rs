@@ -38,7 +38,11 @@ pub struct Sleep;
 impl Command for Sleep {
     async fn execute(&self, ctx: CommandContext<'_>) -> Result<CommandStatus> {
         if ctx.args.is_empty() {
-            return fail(&ctx, format!("sleep: missing operand\n{}", try_help("sleep"))).await;
+            return fail(
+                &ctx,
+                format!("sleep: missing operand\n{}", try_help("sleep")),
+            )
+            .await;
         }
         let mut total = 0f64;
         for arg in ctx.args {
@@ -52,8 +56,14 @@ impl Command for Sleep {
             match num.parse::<f64>() {
                 Ok(v) if v >= 0.0 && !v.is_nan() => total += v * mult,
                 _ => {
-                    return fail(&ctx, format!("sleep: invalid time interval '{arg}'\n{}", try_help("sleep")))
-                        .await;
+                    return fail(
+                        &ctx,
+                        format!(
+                            "sleep: invalid time interval '{arg}'\n{}",
+                            try_help("sleep")
+                        ),
+                    )
+                    .await;
                 }
             }
         }
@@ -70,7 +80,11 @@ pub struct Yes;
 #[bashkit::async_trait]
 impl Command for Yes {
     async fn execute(&self, ctx: CommandContext<'_>) -> Result<CommandStatus> {
-        let mut line = if ctx.args.is_empty() { "y".to_string() } else { ctx.args.join(" ") };
+        let mut line = if ctx.args.is_empty() {
+            "y".to_string()
+        } else {
+            ctx.args.join(" ")
+        };
         line.push('\n');
         let mut chunk = line.repeat((CHUNK / line.len()).max(1));
         chunk.shrink_to_fit();
@@ -140,7 +154,12 @@ impl Format {
         };
         let conv = match chars.next() {
             Some(c) if "eEfFgGaA".contains(c) => c,
-            _ => return Err(format!("seq: format '{fmt}' has unknown %{}\n", "directive")),
+            _ => {
+                return Err(format!(
+                    "seq: format '{fmt}' has unknown %{}\n",
+                    "directive"
+                ));
+            }
         };
         let mut suffix = String::new();
         while let Some(c) = chars.next() {
@@ -155,7 +174,14 @@ impl Format {
                 suffix.push(c);
             }
         }
-        Ok(Format { prefix, flags, width, precision, conv, suffix })
+        Ok(Format {
+            prefix,
+            flags,
+            width,
+            precision,
+            conv,
+            suffix,
+        })
     }
 
     fn render(&self, v: f64) -> String {
@@ -195,18 +221,28 @@ fn c_exp(v: f64, prec: usize, upper: bool) -> String {
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let e = if upper { 'E' } else { 'e' };
-    format!("{mant}{e}{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    format!(
+        "{mant}{e}{}{:02}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
 }
 
 /// C's `%.{prec}g` for a non-negative value.
 fn c_general(v: f64, prec: usize, alt: bool, upper: bool) -> String {
     let p = prec.max(1);
     if v == 0.0 {
-        return if alt { format!("{:.*}", p - 1, 0.0) } else { "0".into() };
+        return if alt {
+            format!("{:.*}", p - 1, 0.0)
+        } else {
+            "0".into()
+        };
     }
     let exp = {
         let s = format!("{:.*e}", p - 1, v);
-        s.split_once('e').and_then(|(_, e)| e.parse::<i32>().ok()).unwrap_or(0)
+        s.split_once('e')
+            .and_then(|(_, e)| e.parse::<i32>().ok())
+            .unwrap_or(0)
     };
     let mut s = if exp < -4 || exp >= p as i32 {
         c_exp(v, p - 1, upper)
@@ -249,17 +285,35 @@ impl Command for Seq {
                 "-w" | "--equal-width" => equal_width = true,
                 "-s" | "--separator" | "-f" | "--format" => {
                     let Some(v) = args.next() else {
-                        return fail(&ctx, format!("seq: option requires an argument -- '{}'\n{}", &a[1..2], try_help("seq"))).await;
+                        return fail(
+                            &ctx,
+                            format!(
+                                "seq: option requires an argument -- '{}'\n{}",
+                                &a[1..2],
+                                try_help("seq")
+                            ),
+                        )
+                        .await;
                     };
-                    if a.starts_with("-s") || a == "--separator" { sep = v.clone() } else { format = Some(v.clone()) }
+                    if a.starts_with("-s") || a == "--separator" {
+                        sep = v.clone()
+                    } else {
+                        format = Some(v.clone())
+                    }
                 }
                 s if s.starts_with("-s") && s.len() > 2 => sep = s[2..].to_string(),
                 s if s.starts_with("-f") && s.len() > 2 => format = Some(s[2..].to_string()),
                 s if s.starts_with("--separator=") => sep = s["--separator=".len()..].to_string(),
-                s if s.starts_with("--format=") => format = Some(s["--format=".len()..].to_string()),
+                s if s.starts_with("--format=") => {
+                    format = Some(s["--format=".len()..].to_string())
+                }
                 "--" => ops.extend(args.by_ref().map(String::as_str)),
                 s if s.starts_with('-') && s.len() > 1 && s.parse::<f64>().is_err() => {
-                    return fail(&ctx, format!("seq: invalid option -- '{}'\n{}", &s[1..2], try_help("seq"))).await;
+                    return fail(
+                        &ctx,
+                        format!("seq: invalid option -- '{}'\n{}", &s[1..2], try_help("seq")),
+                    )
+                    .await;
                 }
                 s => ops.push(s),
             }
@@ -268,14 +322,25 @@ impl Command for Seq {
             return fail(&ctx, format!("seq: missing operand\n{}", try_help("seq"))).await;
         }
         if ops.len() > 3 {
-            return fail(&ctx, format!("seq: extra operand '{}'\n{}", ops[3], try_help("seq"))).await;
+            return fail(
+                &ctx,
+                format!("seq: extra operand '{}'\n{}", ops[3], try_help("seq")),
+            )
+            .await;
         }
         let mut nums = Vec::new();
         for op in &ops {
             match op.trim().parse::<f64>() {
                 Ok(v) if !v.is_nan() => nums.push(v),
                 _ => {
-                    return fail(&ctx, format!("seq: invalid floating point argument: '{op}'\n{}", try_help("seq"))).await;
+                    return fail(
+                        &ctx,
+                        format!(
+                            "seq: invalid floating point argument: '{op}'\n{}",
+                            try_help("seq")
+                        ),
+                    )
+                    .await;
                 }
             }
         }
@@ -290,14 +355,25 @@ impl Command for Seq {
             _ => (ops[0], ops[1]),
         };
         if incr == 0.0 {
-            return fail(&ctx, format!("seq: invalid Zero increment value: '{incr_s}'\n{}", try_help("seq"))).await;
+            return fail(
+                &ctx,
+                format!(
+                    "seq: invalid Zero increment value: '{incr_s}'\n{}",
+                    try_help("seq")
+                ),
+            )
+            .await;
         }
         let fmt = match format.as_deref().map(Format::parse).transpose() {
             Ok(f) => f,
             Err(msg) => return fail(&ctx, msg).await,
         };
         let prec = decimals(first_s).max(decimals(incr_s));
-        let integers = fmt.is_none() && prec == 0 && [first, incr, last].iter().all(|v| v.fract() == 0.0 && v.abs() < 9e15);
+        let integers = fmt.is_none()
+            && prec == 0
+            && [first, incr, last]
+                .iter()
+                .all(|v| v.fract() == 0.0 && v.abs() < 9e15);
         let render = |v: f64| -> String {
             match &fmt {
                 Some(f) => f.render(v),
@@ -382,12 +458,21 @@ fn parse_count(s: &str) -> Option<Count> {
         }
     };
     let n = num.parse::<u64>().ok()?.checked_mul(mult)?;
-    Some(if neg { Count::AllBut(n) } else { Count::First(n) })
+    Some(if neg {
+        Count::AllBut(n)
+    } else {
+        Count::First(n)
+    })
 }
 
 impl Head {
     /// Streams the head of one input; `Ok(false)` when the reader went away.
-    async fn one(ctx: &CommandContext<'_>, data: Option<Vec<u8>>, count: &Count, bytes: bool) -> Result<bool> {
+    async fn one(
+        ctx: &CommandContext<'_>,
+        data: Option<Vec<u8>>,
+        count: &Count,
+        bytes: bool,
+    ) -> Result<bool> {
         let mut pending = data;
         let from_stdin = pending.is_none();
         let mut next = || {
@@ -437,7 +522,12 @@ impl Head {
                 let end = if bytes {
                     all.len().saturating_sub(n as usize)
                 } else {
-                    let mut ends: Vec<usize> = all.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
+                    let mut ends: Vec<usize> = all
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b == b'\n')
+                        .map(|(i, _)| i + 1)
+                        .collect();
                     if all.last().is_some_and(|b| *b != b'\n') {
                         ends.push(all.len());
                     }
@@ -465,7 +555,9 @@ impl Command for Head {
                 "-n" | "-c" | "--lines" | "--bytes" => (a, None),
                 s if s.starts_with("--lines=") => ("--lines", Some(&s[8..])),
                 s if s.starts_with("--bytes=") => ("--bytes", Some(&s[8..])),
-                s if (s.starts_with("-n") || s.starts_with("-c")) && s.len() > 2 => (&s[..2], Some(&s[2..])),
+                s if (s.starts_with("-n") || s.starts_with("-c")) && s.len() > 2 => {
+                    (&s[..2], Some(&s[2..]))
+                }
                 "-q" | "--quiet" | "--silent" => {
                     quiet = true;
                     continue;
@@ -478,12 +570,23 @@ impl Command for Head {
                     files.extend(args.by_ref().map(String::as_str));
                     break;
                 }
-                s if s.len() > 1 && s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                s if s.len() > 1
+                    && s.starts_with('-')
+                    && s[1..].bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     count = Count::First(s[1..].parse().unwrap_or(u64::MAX));
                     continue;
                 }
                 s if s.len() > 1 && s.starts_with('-') => {
-                    return fail(&ctx, format!("head: invalid option -- '{}'\n{}", &s[1..2], try_help("head"))).await;
+                    return fail(
+                        &ctx,
+                        format!(
+                            "head: invalid option -- '{}'\n{}",
+                            &s[1..2],
+                            try_help("head")
+                        ),
+                    )
+                    .await;
                 }
                 s => {
                     files.push(s);
@@ -495,8 +598,15 @@ impl Command for Head {
                 None => match args.next() {
                     Some(v) => v.as_str(),
                     None => {
-                        return fail(&ctx, format!("head: option requires an argument -- '{}'\n{}", &opt[opt.len() - 1..], try_help("head")))
-                            .await;
+                        return fail(
+                            &ctx,
+                            format!(
+                                "head: option requires an argument -- '{}'\n{}",
+                                &opt[opt.len() - 1..],
+                                try_help("head")
+                            ),
+                        )
+                        .await;
                     }
                 },
             };
@@ -505,7 +615,8 @@ impl Command for Head {
                 Some(c) => c,
                 None => {
                     let what = if bytes { "bytes" } else { "lines" };
-                    return fail(&ctx, format!("head: invalid number of {what}: '{value}'\n")).await;
+                    return fail(&ctx, format!("head: invalid number of {what}: '{value}'\n"))
+                        .await;
                 }
             };
         }
@@ -518,14 +629,24 @@ impl Command for Head {
             let data = if *f == "-" {
                 None
             } else {
-                let path = if f.starts_with('/') { std::path::PathBuf::from(f) } else { ctx.cwd.join(f) };
+                let path = if f.starts_with('/') {
+                    std::path::PathBuf::from(f)
+                } else {
+                    ctx.cwd.join(f)
+                };
                 match ctx.fs.read_file(&path).await {
                     Ok(d) => Some(d),
                     Err(e) => {
                         let why = match &e {
-                            Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => "No such file or directory".to_string(),
-                            Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
-                            Error::Io(io) if io.to_string().contains("directory") => "Is a directory".to_string(),
+                            Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                                "No such file or directory".to_string()
+                            }
+                            Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+                                "Permission denied".to_string()
+                            }
+                            Error::Io(io) if io.to_string().contains("directory") => {
+                                "Is a directory".to_string()
+                            }
                             other => other.to_string(),
                         };
                         let msg = if why == "Is a directory" {

@@ -81,7 +81,11 @@ fn call_host(name: &str, ctx: &BuiltinContext<'_>) -> Outcome {
     let request = Request {
         argv,
         stdin_b64: B64.encode(stdin),
-        env: ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        env: ctx
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
         cwd: ctx.cwd.to_string_lossy().into_owned(),
     };
     let Ok(request) = serde_json::to_vec(&request) else {
@@ -134,9 +138,15 @@ fn guess_line(text: &str, name: &str, nth: usize) -> usize {
             let at = from + pos;
             let end = at + name.len();
             let before = line[..at].trim_end();
-            let word_end = end == bytes.len() || matches!(bytes[end], b' ' | b'\t' | b';' | b')' | b'|' | b'&' | b'<' | b'>');
+            let word_end = end == bytes.len()
+                || matches!(
+                    bytes[end],
+                    b' ' | b'\t' | b';' | b')' | b'|' | b'&' | b'<' | b'>'
+                );
             let after_keyword = ["then", "do", "else", "!", "time"].iter().any(|k| {
-                before.strip_suffix(k).is_some_and(|rest| rest.is_empty() || rest.ends_with([' ', '\t', ';']))
+                before
+                    .strip_suffix(k)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with([' ', '\t', ';']))
             });
             let command_position = before.is_empty()
                 || before.ends_with([';', '|', '&', '(', '{', '`'])
@@ -161,7 +171,10 @@ fn not_found_message(name: &str) -> String {
     });
     SCRIPT.with(|s| {
         let (arg0, text) = &*s.borrow();
-        format!("{arg0}: line {}: {name}: command not found\n", guess_line(text, name, nth))
+        format!(
+            "{arg0}: line {}: {name}: command not found\n",
+            guess_line(text, name, nth)
+        )
     })
 }
 
@@ -197,6 +210,8 @@ impl CommandResolver for HostResolver {
         if NOT_FOUND.with(|n| n.borrow().contains(name)) {
             return None;
         }
-        Some(Arc::new(HostCommand { name: name.to_string() }))
+        Some(Arc::new(HostCommand {
+            name: name.to_string(),
+        }))
     }
 }

@@ -18,7 +18,10 @@ pub struct HostDir {
 
 impl HostDir {
     pub fn new(root: impl Into<PathBuf>, writable: bool) -> Self {
-        Self { root: root.into(), writable }
+        Self {
+            root: root.into(),
+            writable,
+        }
     }
 
     /// The host path for a path inside this mount (bashkit passes it rooted at `/`).
@@ -74,7 +77,10 @@ fn metadata(m: &std::fs::Metadata, writable: bool) -> Metadata {
         size: if file_type.is_dir() { 0 } else { m.len() },
         mode,
         modified: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-        created: m.created().or_else(|_| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH),
+        created: m
+            .created()
+            .or_else(|_| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH),
     }
 }
 
@@ -91,7 +97,10 @@ impl FsBackend for HostDir {
 
     async fn append(&self, path: &Path, content: &[u8]) -> Result<()> {
         self.check_writable()?;
-        let mut f = std::fs::OpenOptions::new().append(true).create(true).open(self.real(path))?;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.real(path))?;
         Ok(f.write_all(content)?)
     }
 
@@ -159,7 +168,11 @@ impl FsBackend for HostDir {
     async fn symlink(&self, target: &Path, link: &Path) -> Result<()> {
         self.check_writable()?;
         if target.is_absolute() || target.components().any(|c| c == Component::ParentDir) {
-            return Err(IoError::new(ErrorKind::PermissionDenied, "symlinks must stay inside their directory").into());
+            return Err(IoError::new(
+                ErrorKind::PermissionDenied,
+                "symlinks must stay inside their directory",
+            )
+            .into());
         }
         // `std::fs::soft_link` is the one portable spelling on WASI (std::os::wasi::fs is unstable).
         #[allow(deprecated)]
@@ -180,7 +193,9 @@ impl FsBackend for HostDir {
 
     async fn set_modified_time(&self, path: &Path, time: SystemTime) -> Result<()> {
         self.check_writable()?;
-        let f = std::fs::OpenOptions::new().write(true).open(self.real(path))?;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.real(path))?;
         Ok(f.set_modified(time)?)
     }
 }

@@ -80,7 +80,11 @@ fn run_script() -> i32 {
     let mut bash = builder.build();
     for (guest, writable) in [("/work", true), ("/tmp", true), ("/code", false)] {
         let fs: Arc<dyn FileSystem> = Arc::new(PosixFs::new(hostfs::HostDir::new(guest, writable)));
-        let fs: Arc<dyn FileSystem> = if writable { fs } else { Arc::new(ReadOnlyFs::new(fs)) };
+        let fs: Arc<dyn FileSystem> = if writable {
+            fs
+        } else {
+            Arc::new(ReadOnlyFs::new(fs))
+        };
         if let Err(e) = bash.mount(guest, fs) {
             eprintln!("bash: nestbox: cannot mount {guest}: {e}");
             return STATUS_SHELL_ERROR;
@@ -94,7 +98,10 @@ fn run_script() -> i32 {
         options = options.stdin(stdin);
     }
 
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bash: nestbox: cannot start the runtime: {e}");

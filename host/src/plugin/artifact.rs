@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::manifest::is_sha256_hex;
 use super::registry::Plugin;
 
 #[derive(Debug, Error)]
@@ -35,8 +34,11 @@ pub enum ArtifactError {
         expected: String,
         actual: String,
     },
-    #[error("{path} should hold the SHA-256 of the {plugin} plugin's runtime (64 hex digits)")]
-    BadHashFile { plugin: String, path: PathBuf },
+    #[error(
+        "the {plugin} plugin's manifest {path} pins no SHA-256 for its runtime; nothing was run. \
+         hint: add artifact.sha256 = \"<64 hex digits>\""
+    )]
+    Unpinned { plugin: String, path: PathBuf },
 }
 
 /// Identity of a file as the file system sees it: if any of these change, the content may have.
@@ -62,41 +64,17 @@ impl FileStamp {
     }
 }
 
-/// The SHA-256 the plugin's artifact must have.
+/// The SHA-256 the plugin's artifact must have: pinned in its manifest (validated on load).
 pub fn expected_sha256(plugin: &Plugin) -> Result<String, ArtifactError> {
-    let a = &plugin.manifest.artifact;
-    if let Some(h) = &a.sha256 {
-        return Ok(h.clone());
-    }
-    let path = plugin
-        .dir
-        .join(a.sha256_file.as_deref().unwrap_or(Path::new("")));
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            ArtifactError::Missing {
-                plugin: plugin.manifest.name.clone(),
-                path: path.clone(),
-                hint: build_hint(plugin),
-            }
-        } else {
-            ArtifactError::Read {
-                path: path.clone(),
-                source: e,
-            }
-        }
-    })?;
-    let h = text
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !is_sha256_hex(&h) {
-        return Err(ArtifactError::BadHashFile {
+    plugin
+        .manifest
+        .artifact
+        .sha256
+        .clone()
+        .ok_or_else(|| ArtifactError::Unpinned {
             plugin: plugin.manifest.name.clone(),
-            path,
-        });
-    }
-    Ok(h)
+            path: plugin.manifest_path(),
+        })
 }
 
 /// Hash the artifact and compare; returns the verified hash and the file's stamp.

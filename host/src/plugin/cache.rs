@@ -21,6 +21,7 @@ use thiserror::Error;
 use wasmtime::{Engine, Module};
 
 use super::artifact::{self, ArtifactError, FileStamp};
+use super::preopen::{self, PreopenError};
 use super::registry::Plugin;
 use crate::runner::engine::WASMTIME_VERSION;
 
@@ -28,6 +29,8 @@ use crate::runner::engine::WASMTIME_VERSION;
 pub enum CacheError {
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    #[error(transparent)]
+    Preopen(#[from] PreopenError),
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -161,6 +164,8 @@ impl ModuleCache {
         plugin: &Plugin,
     ) -> Result<Result<Ready, Rebuild>, CacheError> {
         let name = &plugin.manifest.name;
+        // The folders the guest will see must stay inside the plugin's folder.
+        preopen::resolve(plugin)?;
         let expected = artifact::expected_sha256(plugin)?;
         // A missing or replaced artifact is an error even when a compiled entry exists.
         let stamp = artifact::stamp(plugin)?;

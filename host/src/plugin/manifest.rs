@@ -58,10 +58,11 @@ pub struct Manifest {
 pub struct Artifact {
     /// Path of the `.wasm` file, relative to the plugin's folder.
     pub path: PathBuf,
-    /// The expected SHA-256, as 64 hex digits...
+    /// The expected SHA-256, as 64 hex digits: pinned here, in the reviewed manifest.
     #[serde(default)]
     pub sha256: Option<String>,
-    /// ...or a file (relative to the plugin's folder) holding it, written by a local build.
+    /// No longer accepted (a hash file written by the build vouched for whatever was built);
+    /// parsed only to refuse it with a clear message.
     #[serde(default)]
     pub sha256_file: Option<PathBuf>,
 }
@@ -148,18 +149,26 @@ impl Manifest {
         if self.version.trim().is_empty() {
             return Err("version is empty".into());
         }
-        match (&self.artifact.sha256, &self.artifact.sha256_file) {
-            (Some(h), None) => {
-                if !is_sha256_hex(h) {
-                    return Err(format!(
-                        "artifact.sha256 {h:?} is not 64 lower-case hex digits"
-                    ));
-                }
+        if let Some(f) = &self.artifact.sha256_file {
+            return Err(format!(
+                "artifact.sha256_file ({}) is not accepted: a hash written by the build would vouch \
+                 for whatever was built. fix: pin the SHA-256 of a reviewed build in the manifest \
+                 itself, artifact.sha256 = \"<64 hex digits>\" (sha256sum prints it)",
+                f.display()
+            ));
+        }
+        match &self.artifact.sha256 {
+            Some(h) if is_sha256_hex(h) => {}
+            Some(h) => {
+                return Err(format!(
+                    "artifact.sha256 {h:?} is not 64 lower-case hex digits"
+                ));
             }
-            (None, Some(f)) => relative_inside(f, "artifact.sha256_file")?,
-            _ => {
+            None => {
                 return Err(
-                    "give exactly one of artifact.sha256 and artifact.sha256_file".to_string(),
+                    "artifact.sha256 is missing: pin the runtime's SHA-256 (64 hex digits, as \
+                     sha256sum prints it)"
+                        .to_string(),
                 );
             }
         }
@@ -342,6 +351,20 @@ min_ram_mb = 16
             (
                 SAMPLE.replace("path = \"python.wasm\"", "path = \"/abs.wasm\""),
                 "relative",
+            ),
+            (
+                SAMPLE.replace(
+                    "sha256 = \"e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763\"",
+                    "sha256_file = \"python.wasm.sha256\"",
+                ),
+                "pin the SHA-256",
+            ),
+            (
+                SAMPLE.replace(
+                    "sha256 = \"e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763\"",
+                    "",
+                ),
+                "artifact.sha256 is missing",
             ),
         ];
         for (text, want) in cases {

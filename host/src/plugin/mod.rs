@@ -4,6 +4,7 @@
 pub mod artifact;
 pub mod cache;
 pub mod manifest;
+pub mod preopen;
 pub mod registry;
 
 pub use manifest::Manifest;

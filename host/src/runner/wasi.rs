@@ -7,7 +7,7 @@
 //! | `/work` | the per-run work dir (starts empty, or with the input files) | read-write |
 //! | `/tmp` | a per-run scratch dir | read-write |
 //! | `/code` | holds only the code file | read-only |
-//! | manifest `[[preopen]]` | folders inside the plugin's folder | read-only |
+//! | manifest `[[preopen]]` | folders inside the plugin's folder (confined, no symlinks) | read-only |
 //!
 //! No sockets, no name lookups, no other files. WASI preview 1 has no process creation.
 
@@ -35,11 +35,16 @@ pub struct RunDirs {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("opening {path} for the guest as {guest}: {message}")]
-pub struct PreopenError {
-    pub path: PathBuf,
-    pub guest: String,
-    pub message: String,
+pub enum PreopenError {
+    #[error("opening {path} for the guest as {guest}: {message}")]
+    Open {
+        path: PathBuf,
+        guest: String,
+        message: String,
+    },
+    /// A manifest preopen that leaves the plugin's folder or holds a symlink.
+    #[error(transparent)]
+    Confine(#[from] crate::plugin::preopen::PreopenError),
 }
 
 /// What the guest process is given.
@@ -57,6 +62,8 @@ pub struct GuestIo<'a> {
 }
 
 pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1Ctx, PreopenError> {
+    // Confined before anything is opened: canonical paths inside the plugin's folder, no symlinks.
+    let plugin_preopens = crate::plugin::preopen::resolve(plugin)?;
     let mut b = WasiCtxBuilder::new();
     // File operations run inline: the guest is alone on this thread, and it saves a hop per call.
     b.allow_blocking_current_thread(true);
@@ -87,7 +94,7 @@ pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1C
     let mut preopen = |host: &Path, guest: &str, perms: FsPerms| {
         b.preopened_dir(host, guest, perms)
             .map(|_| ())
-            .map_err(|e| PreopenError {
+            .map_err(|e| PreopenError::Open {
                 path: host.to_path_buf(),
                 guest: guest.to_string(),
                 message: format!("{e:#}"),
@@ -100,8 +107,8 @@ pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1C
     }
     preopen(&dirs.tmp, "/tmp", FsPerms::ReadWrite)?;
     preopen(&dirs.code, "/code", FsPerms::ReadOnly)?;
-    for p in &plugin.manifest.preopens {
-        preopen(&plugin.dir.join(&p.host), &p.guest, FsPerms::ReadOnly)?;
+    for p in &plugin_preopens {
+        preopen(&p.host, &p.guest, FsPerms::ReadOnly)?;
     }
     Ok(b.build_p1())
 }

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod cgroups;
 pub mod guest;
 pub mod install;
+pub mod oom;
 pub mod probe;
 pub mod protocol;
 pub mod reaper;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use super::oom::{MemoryRecord, MemoryWatch};
 use super::protocol::{GuestEvent, GuestJob, GuestOutcome, MAX_EVENT_LINE};
 use super::rundir::RunDir;
 use super::runsc::{self, Runsc};
@@ -68,6 +69,8 @@ struct Live {
     finished: bool,
     /// Its exit status was collected (only one wait can collect it).
     reaped: bool,
+    /// Its memory cgroup's OOM record, when limits are enforced.
+    memory: Option<MemoryWatch>,
 }
 
 impl Live {
@@ -85,6 +88,10 @@ impl Drop for Live {
             }
             let _ = self.runsc.delete(&self.id);
             cgroups::remove_sandbox_dirs(&self.id);
+        }
+        // runsc never removes the memory cgroup nestbox created, even after a clean end.
+        if let Some(m) = &self.memory {
+            m.remove();
         }
     }
 }
@@ -105,7 +112,20 @@ pub fn boot(
     check: BootCheck,
 ) -> Result<Booted, Outcome> {
     let started = Instant::now();
+    let memory = match check.verify {
+        Some(version) => Some(
+            MemoryWatch::prepare(version, &dir.id, (memory_mb + overhead_mb) * 1024 * 1024)
+                .map_err(|e| {
+                    cgroups::remove_sandbox_dirs(&dir.id);
+                    Outcome::failed(Status::SandboxError, e.to_string())
+                })?,
+        ),
+        None => None,
+    };
     let mut child = runsc.start(&dir.bundle, &dir.id).map_err(|e| {
+        if let Some(m) = &memory {
+            m.remove();
+        }
         Outcome::failed(
             Status::SandboxError,
             format!("starting {}: {e}", runsc.path.display()),
@@ -117,6 +137,7 @@ pub fn boot(
         pid: child.id(),
         finished: false,
         reaped: false,
+        memory,
     };
     let collected = Arc::new(Mutex::new(Collected::new(0)));
     let (events, diagnostics, stdin) = attach(&mut child, collected.clone());
@@ -148,7 +169,20 @@ pub fn boot(
     let ended = ended.or_else(|| {
         let version = check.verify?;
         let expected = (memory_mb + overhead_mb) * 1024 * 1024;
+        let joined = booted.live.memory.as_ref().is_none_or(MemoryWatch::joined);
         match cgroups::memory_limit(version, &booted.id) {
+            Some(_) if !joined => {
+                booted.live.kill();
+                Some(Ended::LimitsMissing(format!(
+                    "gVisor started the sandbox outside its memory cgroup {}; refusing to run \
+                     code without its limit",
+                    booted
+                        .live
+                        .memory
+                        .as_ref()
+                        .map_or(String::new(), |m| m.dir().display().to_string())
+                )))
+            }
             Some(actual) if actual <= expected => None,
             actual => {
                 booted.live.kill();
@@ -224,7 +258,13 @@ impl Booted {
                     &mut *self.collected.lock().unwrap_or_else(|e| e.into_inner()),
                     Collected::new(0),
                 );
-                let outcome = classify(ended, None, c, &limits, &[], self.overhead_mb);
+                let why = Why {
+                    status: None,
+                    memory: None,
+                    diagnostics: &[],
+                    overhead_mb: self.overhead_mb,
+                };
+                let outcome = classify(ended, &why, c, &limits);
                 (
                     outcome,
                     Remains {
@@ -317,7 +357,15 @@ impl Booted {
             &mut *self.collected.lock().unwrap_or_else(|e| e.into_inner()),
             Collected::new(0),
         );
-        classify(ended, status, c, limits, &diagnostics, self.overhead_mb)
+        // runsc has exited; the memory cgroup nestbox created is still there to ask.
+        let memory = self.live.memory.as_ref().map(MemoryWatch::record);
+        let why = Why {
+            status,
+            memory,
+            diagnostics: &diagnostics,
+            overhead_mb: self.overhead_mb,
+        };
+        classify(ended, &why, c, limits)
     }
 }
 
@@ -459,22 +507,48 @@ fn read_events(
     }
 }
 
-fn classify(
-    ended: Ended,
+/// What is known about how a sandbox ended, beyond the conversation.
+struct Why<'a> {
+    /// runsc's exit status, when it exited.
     status: Option<ExitStatus>,
-    c: Collected,
-    limits: &Limits,
-    diagnostics: &[u8],
+    /// The memory cgroup's record, when limits are enforced.
+    memory: Option<MemoryRecord>,
+    /// runsc's stderr.
+    diagnostics: &'a [u8],
     overhead_mb: u64,
-) -> Outcome {
+}
+
+fn classify(ended: Ended, why: &Why<'_>, c: Collected, limits: &Limits) -> Outcome {
     let mut outcome = Outcome::failed(Status::SandboxError, String::new());
     outcome.stdout = c.stdout;
     outcome.stderr = c.stderr;
     outcome.stdout_truncated = c.stdout_cut;
     outcome.stderr_truncated = c.stderr_cut;
-    let exit = status.map_or("did not exit".to_string(), describe_exit);
-    let quoted = runsc::quote(diagnostics);
-    let killed_by_signal_9 = status.is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
+    let overhead_mb = why.overhead_mb;
+    let exit = why.status.map_or("did not exit".to_string(), describe_exit);
+    let quoted = runsc::quote(why.diagnostics);
+    let killed_by_sigkill = why
+        .status
+        .is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
+    // MEMORY_LIMIT only on the cgroup's word: an OOM kill recorded in the sandbox's memory cgroup.
+    let oom_killed = why.memory.as_ref().is_some_and(MemoryRecord::oom_killed);
+    let no_oom = match &why.memory {
+        Some(m) if m.oom_kills.is_some() => format!(
+            "its memory cgroup recorded no out-of-memory kill ({})",
+            m.describe()
+        ),
+        Some(m) => format!(
+            "no out-of-memory kill could be confirmed (its memory cgroup's counters were gone: {})",
+            m.describe()
+        ),
+        None => "no out-of-memory kill could be confirmed (there is no memory cgroup to ask: \
+                 limits are not enforced)"
+            .to_string(),
+    };
+    let memory_record = why.memory.as_ref().map_or_else(
+        || "no memory cgroup to ask (limits are not enforced)".to_string(),
+        |m| format!("its memory cgroup recorded {}", m.describe()),
+    );
     let (st, message) = match ended {
         Ended::Result(o) => {
             outcome.exit_code = o.exit_code;
@@ -501,13 +575,23 @@ fn classify(
              its sandbox was killed"
                 .into(),
         ),
-        Ended::Died if killed_by_signal_9 => (
+        Ended::Died if oom_killed => (
             Status::MemoryLimit,
             format!(
                 "the sandbox was killed by the kernel's out-of-memory killer at its cgroup limit \
-                 of {} MiB (the code's {} MiB plus {overhead_mb} MiB for the sandbox)",
+                 of {} MiB (the code's {} MiB plus {overhead_mb} MiB for the sandbox; \
+                 {memory_record})",
                 limits.max_ram_mb + overhead_mb,
                 limits.max_ram_mb
+            ),
+        ),
+        Ended::Died if killed_by_sigkill => (
+            Status::SandboxError,
+            format!(
+                "the sandbox was killed by SIGKILL (runsc {exit}), and {no_oom}: something \
+                 other than its memory limit killed it (an operator, a process manager, the host \
+                 itself running out of memory). fix: run the code again; if it recurs, look for \
+                 the sender in the host's logs (dmesg, journalctl)"
             ),
         ),
         Ended::Died => (
@@ -533,5 +617,64 @@ fn describe_exit(s: ExitStatus) -> String {
         (Some(c), _) => format!("exited with status {c}"),
         (_, Some(sig)) => format!("was killed by signal {sig}"),
         _ => "ended".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn died(status: ExitStatus, memory: Option<MemoryRecord>) -> Outcome {
+        let why = Why {
+            status: Some(status),
+            memory,
+            diagnostics: b"",
+            overhead_mb: 160,
+        };
+        let limits = Limits {
+            max_runtime_ms: 5000,
+            max_ram_mb: 64,
+            max_output_bytes: 1024,
+            fuel: 10,
+        };
+        classify(Ended::Died, &why, Collected::new(0), &limits)
+    }
+
+    fn record(oom_kills: u64) -> MemoryRecord {
+        MemoryRecord {
+            oom_kills: Some(oom_kills),
+            failcnt: Some(0),
+            max_usage_bytes: Some(30 << 20),
+            limit_bytes: Some(224 << 20),
+        }
+    }
+
+    #[test]
+    fn a_sigkill_without_a_recorded_oom_is_a_sandbox_error_naming_the_signal() {
+        for status in [ExitStatus::from_raw(137 << 8), ExitStatus::from_raw(9)] {
+            for memory in [Some(record(0)), Some(MemoryRecord::default()), None] {
+                let o = died(status, memory.clone());
+                assert_eq!(o.status, Status::SandboxError, "{status:?} {memory:?}");
+                assert!(o.message.contains("SIGKILL"), "{}", o.message);
+                assert!(o.message.contains("no out-of-memory kill"), "{}", o.message);
+            }
+        }
+        let o = died(ExitStatus::from_raw(137 << 8), Some(record(0)));
+        assert!(o.message.contains("oom_kill 0"), "{}", o.message);
+        let o = died(
+            ExitStatus::from_raw(137 << 8),
+            Some(MemoryRecord::default()),
+        );
+        assert!(o.message.contains("could be confirmed"), "{}", o.message);
+    }
+
+    #[test]
+    fn only_a_recorded_oom_kill_is_memory_limit() {
+        let o = died(ExitStatus::from_raw(137 << 8), Some(record(1)));
+        assert_eq!(o.status, Status::MemoryLimit, "{}", o.message);
+        assert!(o.message.contains("out-of-memory killer"), "{}", o.message);
+        assert!(o.message.contains("oom_kill 1"), "{}", o.message);
+        let o = died(ExitStatus::from_raw(1 << 8), Some(record(0)));
+        assert_eq!(o.status, Status::SandboxError, "{}", o.message);
     }
 }
