@@ -691,3 +691,25 @@ fn sigkill_of_runsc_from_outside_is_a_sandbox_error_not_memory() {
     });
     assert_killed_from_outside(&r);
 }
+
+#[test]
+fn work_holds_a_bounded_number_of_files_and_says_so_cleanly() {
+    // 64 MiB of /work holds at most 16384 entries: the code gets ENOSPC, not the host's memory.
+    let r = Env::new().python(
+        "import errno\nn = 0\ntry:\n    while n < 100000:\n        open(f'e{n}', 'w').close()\n        n += 1\nexcept OSError as e:\n    print('stopped', n, errno.errorcode[e.errno])\nelse:\n    print('made', n)",
+        &[],
+    );
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let out = r.out().trim();
+    let n: u64 = out
+        .strip_prefix("stopped ")
+        .and_then(|rest| rest.strip_suffix(" ENOSPC"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("expected 'stopped N ENOSPC', got {out:?}"));
+    assert!((1_000..=16_384).contains(&n), "{n} files");
+    assert_eq!(
+        r.json["files_omitted"].as_u64().unwrap() + 1_000,
+        n,
+        "{r:?}"
+    );
+}

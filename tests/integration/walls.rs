@@ -453,11 +453,22 @@ impl Drop for Cgroups {
     }
 }
 
-fn make_cgroups(id: &str) -> Vec<PathBuf> {
+/// Make a sandbox's cgroups in three controllers; `old` dates them an hour back (a sweep only
+/// takes ownerless cgroups that are not brand new).
+fn make_cgroups(id: &str, old: bool) -> Vec<PathBuf> {
     ["memory", "cpu", "pids"]
         .iter()
         .map(|c| Path::new("/sys/fs/cgroup").join(c).join("nestbox").join(id))
-        .inspect(|d| std::fs::create_dir_all(d).unwrap())
+        .inspect(|d| {
+            std::fs::create_dir_all(d).unwrap();
+            if old {
+                let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+                std::fs::File::open(d)
+                    .unwrap()
+                    .set_modified(hour_ago)
+                    .unwrap();
+            }
+        })
         .collect()
 }
 
@@ -465,15 +476,18 @@ fn make_cgroups(id: &str) -> Vec<PathBuf> {
 fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
     let env = Env::new();
     let tag = uuid::Uuid::new_v4().to_string();
-    let (orphan, busy, named) = (
+    let (orphan, busy, named, fresh) = (
         format!("orphan-{tag}"),
         format!("busy-{tag}"),
         format!("named-{tag}"),
+        format!("fresh-{tag}"),
     );
     let mut guard = Cgroups(Vec::new());
-    guard.0.extend(make_cgroups(&orphan));
-    guard.0.extend(make_cgroups(&busy));
-    guard.0.extend(make_cgroups(&named));
+    guard.0.extend(make_cgroups(&orphan, true));
+    guard.0.extend(make_cgroups(&busy, true));
+    guard.0.extend(make_cgroups(&named, true));
+    // fresh: empty and unnamed, but just made (another state dir's run about to start runsc).
+    guard.0.extend(make_cgroups(&fresh, false));
     // busy: a process in it (one that does not name the id).
     let mut sleeper = Command::new("sleep").arg("120").spawn().unwrap();
     std::fs::write(
@@ -502,7 +516,12 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
             })
             .count()
     };
-    let (orphan_left, busy_left, named_left) = (exists(&orphan), exists(&busy), exists(&named));
+    let (orphan_left, busy_left, named_left, fresh_left) = (
+        exists(&orphan),
+        exists(&busy),
+        exists(&named),
+        exists(&fresh),
+    );
     for p in [&mut sleeper, &mut starting] {
         let _ = p.kill();
         let _ = p.wait();
@@ -511,4 +530,5 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
     assert_eq!(orphan_left, 0, "the ownerless cgroups were kept");
     assert_eq!(busy_left, 3, "a cgroup with a process in it was removed");
     assert_eq!(named_left, 3, "a starting sandbox's cgroups were removed");
+    assert_eq!(fresh_left, 3, "a brand-new cgroup was removed");
 }

@@ -138,6 +138,21 @@ pub fn sandbox_ids() -> Vec<String> {
     ids
 }
 
+/// How long ago the youngest of a sandbox's cgroup directories was made or touched (`None` when
+/// it has none, or a time cannot be read: treat that as young).
+pub fn youngest_age(id: &str) -> Option<std::time::Duration> {
+    let dirs = sandbox_dirs(id);
+    let mut youngest: Option<std::time::Duration> = None;
+    for d in &dirs {
+        let age = std::fs::metadata(d)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())?;
+        youngest = Some(youngest.map_or(age, |y| y.min(age)));
+    }
+    youngest
+}
+
 /// Whether no process is in any of a sandbox's cgroup directories (or below them). Unreadable
 /// counts as occupied: never remove what might be in use.
 pub fn holds_no_processes(id: &str) -> bool {

@@ -92,7 +92,10 @@ impl RunDir {
             (dir.scratch.clone(), caps.map(|c| c.scratch_mb)),
         ] {
             if let Some(mb) = size {
-                let options = format!("size={mb}m,mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}");
+                let inodes = inode_cap(mb);
+                let options = format!(
+                    "size={mb}m,nr_inodes={inodes},mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}"
+                );
                 nix::mount::mount(
                     Some("tmpfs"),
                     &path,
@@ -219,6 +222,13 @@ pub fn abandoned(runs: &Path) -> Vec<Abandoned> {
             })
         })
         .collect()
+}
+
+/// Files (and directories) a tmpfs of `mb` MiB may hold: 256 per MiB, at least 1024. Without a cap
+/// a tmpfs allows millions of empty files, which cost the host memory outside the size cap and
+/// time to list when the run ends.
+pub fn inode_cap(mb: u64) -> u64 {
+    (mb.saturating_mul(256)).max(1024)
 }
 
 #[cfg(test)]

@@ -79,12 +79,19 @@ pub fn sweep(state_dir: &Path, runsc: Option<&Runsc>, thorough: bool) -> Swept {
     swept
 }
 
+/// How old an ownerless cgroup must be before a sweep removes it. A run of another state dir
+/// (whose lock this sweep cannot see) holds an empty memory cgroup for a moment before runsc
+/// starts and after it exits, while nestbox reads its OOM counters; never take it then.
+const ORPHAN_CGROUP_AGE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Remove sandbox cgroups that nothing owns: not a live run of this state dir, no process in
-/// them, and no process (a runsc of any nestbox, whatever its state dir) naming their id.
+/// them, no process (a runsc of any nestbox, whatever its state dir) naming their id, and made
+/// at least [`ORPHAN_CGROUP_AGE`] ago.
 fn remove_ownerless_cgroups(live: &dyn Fn(&str) -> bool) -> Vec<String> {
     let candidates: Vec<String> = cgroups::sandbox_ids()
         .into_iter()
         .filter(|id| !live(id) && cgroups::holds_no_processes(id))
+        .filter(|id| cgroups::youngest_age(id).is_some_and(|age| age >= ORPHAN_CGROUP_AGE))
         .collect();
     if candidates.is_empty() {
         return Vec::new();
