@@ -10,6 +10,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use wasmtime::Module;
 
+use crate::engine;
 use crate::job::{CheckedJob, InputFile, Job};
 use crate::limits::{self, Limits};
 use crate::plugin::cache::{self, ModuleCache, Progress, Quiet, Ready};
@@ -17,7 +18,7 @@ use crate::plugin::{Plugin, Registry};
 use crate::result::{PluginInfo, RunResult, SandboxInfo, Status};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::OutputObserver;
-use crate::runner::{Execution, Outcome, RunDirs, Runner, engine};
+use crate::runner::{Execution, Outcome, RunDirs, Runner};
 use crate::sandbox::install::{self, Pin};
 use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;

@@ -4,12 +4,16 @@
 
 pub mod cli;
 pub mod doctor;
+pub mod engine;
 pub mod execute;
 pub mod job;
 pub mod limits;
+#[cfg(test)]
+mod module_graph;
 pub mod plugin;
 pub mod result;
 pub mod runner;
+pub mod runtime;
 pub mod sandbox;
 pub mod self_test;
 pub mod server;

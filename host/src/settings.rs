@@ -19,6 +19,8 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/nestbox/config.toml";
 pub const VALVE_ENV_PREFIX: &str = "CODE_EVAL_VALVE_OVERRIDE_";
 /// Prefix of nestbox's own environment overrides.
 pub const NESTBOX_ENV_PREFIX: &str = "NESTBOX_";
+/// Where gVisor publishes releases: the default `gvisor_url_base`.
+pub const DEFAULT_GVISOR_URL_BASE: &str = "https://storage.googleapis.com/gvisor/releases/release";
 
 #[derive(Debug, Error)]
 pub enum SettingsError {
@@ -168,7 +170,7 @@ impl Default for Settings {
             runsc_path: None,
             gvisor_platform: "auto".to_string(),
             sandbox_memory_overhead_megabytes: 160,
-            gvisor_url_base: crate::sandbox::install::DEFAULT_URL_BASE.to_string(),
+            gvisor_url_base: DEFAULT_GVISOR_URL_BASE.to_string(),
         }
     }
 }

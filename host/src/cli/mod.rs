@@ -5,7 +5,6 @@ mod gvisor;
 mod plugins;
 mod progress;
 mod run;
-pub(crate) use run::stop_signal;
 mod self_test;
 mod serve;
 mod terminal;
@@ -196,9 +195,13 @@ fn show_settings(loaded: LoadedSettings) -> i32 {
 }
 
 /// Build a single-threaded runtime for a command. Wasmtime's async calls and timers need it.
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("building the async runtime")
+/// Without one no command can do anything: say why and exit 6 (nothing ran).
+fn runtime() -> tokio::runtime::Runtime {
+    match crate::runtime::current_thread() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("nestbox: {e}");
+            std::process::exit(6)
+        }
+    }
 }

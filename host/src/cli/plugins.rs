@@ -4,9 +4,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::progress::Compiling;
+use crate::engine;
 use crate::plugin::cache::{ModuleCache, Rebuild};
 use crate::plugin::{Plugin, Registry, artifact};
-use crate::runner::engine;
 use crate::settings::LoadedSettings;
 
 #[derive(Debug, Subcommand)]

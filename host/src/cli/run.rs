@@ -174,7 +174,7 @@ fn execute(
     let result = runtime.block_on(async {
         // SIGTERM or SIGINT: kill the sandbox and clean up, then report; never leave it behind.
         tokio::spawn(async move {
-            stop_signal().await;
+            crate::runtime::stop_signal().await;
             cancel.store(true, Ordering::Relaxed);
             if isolation == Isolation::WasmtimeOnly {
                 // The in-process runner has no sandbox to kill: just stop.
@@ -219,21 +219,6 @@ fn remote(
         Err(e) => return Ok(RunResult::not_run(Status::InvalidInput, e.to_string())),
     };
     runtime.block_on(client::run(server, token.trim(), &job))
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub(crate) async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }
 
 /// Build the job from the flags. Every file is read bounded, and only regular files are read by

@@ -112,13 +112,10 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
             return 6;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("nestbox serve: starting the async runtime: {e}");
+            eprintln!("nestbox serve: {e}");
             return 6;
         }
     };

@@ -23,7 +23,7 @@ use wasmtime::{Engine, Module};
 use super::artifact::{self, ArtifactError, FileStamp};
 use super::preopen::{self, PreopenError};
 use super::registry::Plugin;
-use crate::runner::engine::WASMTIME_VERSION;
+use crate::engine::WASMTIME_VERSION;
 
 #[derive(Debug, Error)]
 pub enum CacheError {

@@ -2,7 +2,6 @@
 //! the execution's [`Limits`]. Everything here runs in whichever process hosts the guest: the
 //! `nestbox guest` process inside gVisor, or `nestbox run --no-gvisor` itself.
 
-pub mod engine;
 pub mod nested;
 pub mod output;
 pub mod store_limits;

@@ -14,11 +14,12 @@ use wasmtime::{Engine, Module};
 use super::protocol::{
     GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob, GuestOutcome,
 };
+use crate::engine;
 use crate::job::InputFile;
 use crate::plugin::{Plugin, Registry, cache};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::{OutputObserver, StreamKind};
-use crate::runner::{Execution, RunDirs, Runner, engine};
+use crate::runner::{Execution, RunDirs, Runner};
 use crate::workdir;
 
 /// Run the guest: returns the process exit code (0 when a result or failure was reported).
@@ -103,10 +104,7 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         None => None,
     };
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("guest: building the async runtime: {e}"))?;
+    let runtime = crate::runtime::current_thread().map_err(|e| format!("guest: {e}"))?;
     let outcome = runtime.block_on(runner.run(Execution {
         plugin: &plugin,
         module: &module,

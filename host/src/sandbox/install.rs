@@ -26,8 +26,6 @@ pub const PINNED_SHA512: &[(&str, &str)] = &[
         "6394fd161a4af0dc9a2c29f75c3016d05275a55744f124e12023fa7666a9f161c68d6ce3803ad49205c6a7b5bee0ad2ccf48edff340db344fdafec678c788aa4",
     ),
 ];
-/// Where gVisor publishes releases.
-pub const DEFAULT_URL_BASE: &str = "https://storage.googleapis.com/gvisor/releases/release";
 /// The largest runsc accepted (it is about 60 MB).
 const MAX_BYTES: u64 = 256 * 1024 * 1024;
 

@@ -148,7 +148,7 @@ pub async fn serve(
         let state = state.clone();
         let grace = config.grace;
         tokio::spawn(async move {
-            crate::cli::stop_signal().await;
+            crate::runtime::stop_signal().await;
             tracing::info!("stopping: no new requests; running executions get {grace:?}");
             state.stopping.store(true, Ordering::Relaxed);
             let _ = stop_tx.send(true);

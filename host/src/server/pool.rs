@@ -195,18 +195,6 @@ impl Pool {
             .collect()
     }
 
-    /// Wait until every plugin has at least one idle sandbox, or `timeout`.
-    pub async fn wait_filled(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.states().iter().all(|s| s.idle >= s.target.min(1)) {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        false
-    }
-
     /// Stop refilling and destroy every idle sandbox (and what it had on disk).
     pub async fn stop(&self) {
         self.stopping.store(true, Ordering::Relaxed);

@@ -48,7 +48,7 @@ pub fn new_engine() -> wasmtime::Result<Engine> {
 mod tests {
     #[test]
     fn recorded_version_matches_the_pinned_dependency() {
-        let manifest = include_str!("../../Cargo.toml");
+        let manifest = include_str!("../Cargo.toml");
         assert!(
             manifest.contains(&format!(
                 "wasmtime = {{ version = \"={}\"",
