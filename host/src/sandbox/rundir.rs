@@ -170,16 +170,28 @@ impl Abandoned {
     }
 }
 
+/// How old a hidden lock must be before a sweep may take it for a dead creator's: a creator
+/// makes the file and locks it a moment later, and a sweep that took the lock in between would
+/// remove a starting run's lock (seen with 20 runs started at once).
+const NEW_LOCK_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Remove hidden `.<id>.lock.new` files left by a nestbox that died while creating a run (any
-/// still being created are locked and kept).
+/// still being created are locked, or too new to judge, and kept).
 pub fn remove_stale_new_locks(runs: &Path) {
     let Ok(entries) = std::fs::read_dir(runs) else {
         return;
     };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        let old_enough = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= NEW_LOCK_STALE_AFTER);
         if name.starts_with('.')
             && name.ends_with(".lock.new")
+            && old_enough
             && let Ok(f) = File::open(e.path())
             && Flock::lock(f, FlockArg::LockExclusiveNonblock).is_ok()
         {
@@ -257,12 +269,21 @@ mod tests {
         assert!(!runs.join("live").exists());
         assert!(!runs.join("live.lock").exists());
 
-        // A lock being created is kept; one whose creator died is removed.
-        std::fs::write(runs.join(".dead.lock.new"), "").unwrap();
+        // A lock being created is kept (locked, or just made and not locked yet); one whose
+        // creator died is removed.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let dead = File::create(runs.join(".dead.lock.new")).unwrap();
+        dead.set_modified(hour_ago).unwrap();
         let held = File::create(runs.join(".busy.lock.new")).unwrap();
+        held.set_modified(hour_ago).unwrap();
         let _held = Flock::lock(held, FlockArg::LockExclusiveNonblock).unwrap();
+        std::fs::write(runs.join(".starting.lock.new"), "").unwrap();
         remove_stale_new_locks(&runs);
         assert!(!runs.join(".dead.lock.new").exists());
         assert!(runs.join(".busy.lock.new").exists());
+        assert!(
+            runs.join(".starting.lock.new").exists(),
+            "a lock made a moment ago, not yet locked, was removed"
+        );
     }
 }
