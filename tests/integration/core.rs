@@ -444,12 +444,7 @@ fn run_guarded(env: &Env, args: &[&str], stdin: std::process::Stdio) -> crate::u
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let out = child.wait_with_output().unwrap();
-    crate::util::Run {
-        code: out.status.code().unwrap_or(-1),
-        json: serde_json::from_slice(&out.stdout).unwrap_or_default(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::util::Run::from(child.wait_with_output().unwrap())
 }
 
 #[test]
@@ -649,12 +644,7 @@ fn kill_mid_sleep(pick: fn(&[(i32, String)]) -> Option<i32>) -> crate::util::Run
     let procs = processes_naming(&id);
     let pid = pick(&procs).unwrap_or_else(|| panic!("no process to kill among {procs:#?}"));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
-    let out = child.wait_with_output().unwrap();
-    crate::util::Run {
-        code: out.status.code().unwrap_or(-1),
-        json: serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    crate::util::Run::from(child.wait_with_output().unwrap())
 }
 
 fn assert_killed_from_outside(r: &crate::util::Run) {

@@ -229,12 +229,8 @@ fn without_root_limits_are_refused_unless_waived_and_then_reported() {
     // The unprivileged user needs its own state dir.
     std::fs::set_permissions(env.state_dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let as_nobody = |env: &Env, extra: &[(&str, &str)]| {
-        let mut cmd = std::process::Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(crate::util::bin())
-            .args(["run", "--json", "--lang", "python", "--code", "print(1)"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        let mut cmd = crate::util::as_nobody(crate::util::bin());
+        cmd.args(["run", "--json", "--lang", "python", "--code", "print(1)"]);
         for (k, v) in &env.vars {
             cmd.env(k, v);
         }

@@ -57,6 +57,32 @@ impl Run {
     }
 }
 
+/// A finished `nestbox run --json`: its exit code, its JSON (`null` when stdout is not JSON) and
+/// its stderr.
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            json: serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A command that runs `program` as the host's `nobody` (uid and gid 65534, no groups), with an
+/// empty environment but for PATH.
+pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program)
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+        );
+    cmd
+}
+
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -147,14 +173,7 @@ impl Env {
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
         let mut all = vec!["run", "--json"];
         all.extend_from_slice(args);
-        let out = self.output(&all, stdin);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            json,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(self.output(&all, stdin))
     }
 
     pub fn python(&self, code: &str, extra: &[&str]) -> Run {

@@ -367,11 +367,8 @@ fn an_outer_wall_probe_that_cannot_start_fails_the_self_test() {
 
 /// Run `args` as the host's `nobody`.
 fn as_nobody(args: &[&str]) -> std::process::Output {
-    Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
+    crate::util::as_nobody(args[0])
+        .args(&args[1..])
         .output()
         .unwrap()
 }
