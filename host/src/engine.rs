@@ -8,6 +8,9 @@ use wasmtime::{Config, Engine, OptLevel};
 /// compatibility hash.
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
+/// The most native stack WebAssembly frames may use.
+pub const WASM_STACK_BYTES: usize = 8 << 20;
+
 /// CPU features gVisor hides from the code it runs (its CPUID emulation masks them, since the
 /// Sentry does not manage their register state). Modules are compiled on the host but run inside
 /// the sandbox, so they must not use these even when the host has them; both sides build the same
@@ -30,11 +33,14 @@ pub fn new_engine() -> wasmtime::Result<Engine> {
         .consume_fuel(true)
         .epoch_interruption(true)
         .cranelift_opt_level(OptLevel::Speed)
-        // Guest stack for WebAssembly frames; a runaway recursion that exhausts it traps as a
-        // stack overflow (reported as an ordinary ERROR), and the async stack leaves room for
-        // host calls on top of it.
-        .max_wasm_stack(1 << 20)
-        .async_stack_size(4 << 20);
+        // C++ code in the Python runtime (pybind11 extensions) throws WebAssembly exceptions.
+        .wasm_exceptions(true)
+        // Guest stack for WebAssembly frames: CPython for WASI checks its own recursion against
+        // its linear-memory stack, which needs this much native stack behind it; a runaway
+        // recursion that still exhausts it traps as a stack overflow (an ordinary ERROR). The
+        // async stack leaves room for host calls on top of it (both are reserved, not touched).
+        .max_wasm_stack(WASM_STACK_BYTES)
+        .async_stack_size(WASM_STACK_BYTES + (2 << 20));
     for flag in SANDBOX_HIDDEN_FEATURES {
         // SAFETY: this only turns CPU features *off*, which is always safe to execute.
         unsafe {

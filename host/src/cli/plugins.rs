@@ -1,11 +1,14 @@
 //! `nestbox plugins list|prepare|verify`.
 
+use std::io::Write;
+
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::progress::Compiling;
 use crate::engine;
 use crate::plugin::cache::{ModuleCache, Rebuild};
+use crate::plugin::manifest::Package;
 use crate::plugin::{Plugin, Registry, artifact};
 use crate::settings::LoadedSettings;
 
@@ -40,6 +43,9 @@ struct Row {
     description: String,
     state: String,
     ready: bool,
+    /// What the runtime has besides its standard library (only plugins that list it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packages: Option<Vec<Package>>,
 }
 
 pub fn main(loaded: LoadedSettings, cmd: PluginsCommand) -> i32 {
@@ -80,6 +86,25 @@ fn state(cache: &ModuleCache, engine: &wasmtime::Engine, p: &Plugin) -> (bool, S
     }
 }
 
+/// The plugin's package list; an unreadable one is reported and left out (the plugin still runs).
+fn packages(p: &Plugin) -> Option<Vec<Package>> {
+    let file = p.dir.join(p.manifest.packages.as_ref()?);
+    let parsed: Result<Vec<Package>, Box<dyn std::error::Error>> = std::fs::read(&file)
+        .map_err(Into::into)
+        .and_then(|b| serde_json::from_slice(&b).map_err(Into::into));
+    match parsed {
+        Ok(list) => Some(list),
+        Err(e) => {
+            eprintln!(
+                "nestbox: the {} plugin's package list {} cannot be read ({e}); regenerate it with scripts/python-packages.sh",
+                p.manifest.name,
+                file.display()
+            );
+            None
+        }
+    }
+}
+
 fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, json: bool) -> i32 {
     let rows: Vec<Row> = registry
         .plugins
@@ -93,19 +118,23 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
                 description: p.manifest.description.clone(),
                 state,
                 ready,
+                packages: packages(p),
             }
         })
         .collect();
+    // A reader that stops early (`| head`) is not an error: stop writing quietly.
+    let mut out = std::io::stdout().lock();
     if json {
-        println!(
+        let _ = writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
         return 0;
     }
-    println!("plugins in {}:", registry.dir.display());
+    let mut text = format!("plugins in {}:\n", registry.dir.display());
     if rows.is_empty() {
-        println!("  (none)");
+        text.push_str("  (none)\n");
     }
     for r in rows {
         let aliases = if r.aliases.is_empty() {
@@ -113,11 +142,12 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
         } else {
             format!(" (also {})", r.aliases.join(", "))
         };
-        println!("  {} {}{aliases}: {}", r.name, r.version, r.state);
+        text.push_str(&format!("  {} {}{aliases}: {}\n", r.name, r.version, r.state));
         if !r.description.is_empty() {
-            println!("      {}", r.description);
+            text.push_str(&format!("      {}\n", r.description));
         }
     }
+    let _ = out.write_all(text.as_bytes());
     0
 }
 

@@ -50,6 +50,21 @@ pub struct Manifest {
     pub calibration: Calibration,
     #[serde(default)]
     pub limits: PluginLimits,
+    /// A JSON file, relative to the plugin's folder, listing the packages the runtime has
+    /// besides its standard library (generated from the runtime; see [`Package`]).
+    #[serde(default)]
+    pub packages: Option<PathBuf>,
+}
+
+/// One package a runtime ships, as its `packages` file lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Package {
+    /// The distribution's name (`scikit-learn`).
+    pub distribution: String,
+    pub version: String,
+    /// The names it is imported by (`sklearn`).
+    pub import: Vec<String>,
 }
 
 /// The WebAssembly module and its expected SHA-256.
@@ -219,6 +234,9 @@ impl Manifest {
                     p.guest
                 ));
             }
+        }
+        if let Some(p) = &self.packages {
+            relative_inside(p, "packages")?;
         }
         if self.calibration.fuel_per_cpu_second == 0 {
             return Err("calibration.fuel_per_cpu_second must be at least 1".into());
