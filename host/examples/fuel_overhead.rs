@@ -1,7 +1,10 @@
-//! What fuel metering and epoch interruption cost: the Python plugin's CPU loop run in-process with
-//! three engines (fuel + epoch as nestbox uses, epoch only, neither), each compiled here.
+//! What fuel metering and epoch interruption cost: a Python CPU loop run in-process with three
+//! engines (fuel + epoch as nestbox uses, epoch only, neither), each compiled here. The runtime must
+//! be a WASI command module with its standard library embedded, such as the stdlib-only CPython
+//! 3.12.0 build scripts/bench.sh fetches (the Python plugin's own runtime is a reactor and is not
+//! supported here).
 //!
-//!   cargo run --release --example fuel_overhead -- plugins/python/python-3.12.0.wasm [CODE]
+//!   cargo run --release --example fuel_overhead -- ~/.cache/nestbox-bench/python-3.12.0.wasm [CODE]
 //!
 //! Used by scripts/bench.sh; prints one `name seconds` line per engine and the ratios.
 
@@ -49,7 +52,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let wasm = args
         .next()
-        .unwrap_or_else(|| "plugins/python/python-3.12.0.wasm".into());
+        .expect("usage: fuel_overhead PYTHON_WASM [CODE] (a WASI command module)");
     let code = args
         .next()
         .unwrap_or_else(|| "print(sum(i * i for i in range(10**7)))".into());

@@ -9,7 +9,7 @@ use wasmtime::{Config, Engine, OptLevel};
 pub const WASMTIME_VERSION: &str = "48.0.8";
 
 /// The most native stack WebAssembly frames may use.
-pub const WASM_STACK_BYTES: usize = 8 << 20;
+pub const WASM_STACK_BYTES: usize = 512 << 20;
 
 /// CPU features gVisor hides from the code it runs (its CPUID emulation masks them, since the
 /// Sentry does not manage their register state). Modules are compiled on the host but run inside

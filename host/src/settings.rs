@@ -149,7 +149,7 @@ impl Default for Settings {
         let root = nix::unistd::geteuid().is_root();
         Settings {
             max_runtime_seconds: 30,
-            max_ram_megabytes: 128,
+            max_ram_megabytes: 256,
             networking_allowed: false,
             require_resource_limiting: true,
             auto_install: true,
@@ -411,7 +411,7 @@ mod tests {
     fn defaults_are_the_reference_valves_with_network_off() {
         let loaded = load(None, &env(&[("NESTBOX_CONFIG", "")])).unwrap();
         assert_eq!(loaded.settings.max_runtime_seconds, 30);
-        assert_eq!(loaded.settings.max_ram_megabytes, 128);
+        assert_eq!(loaded.settings.max_ram_megabytes, 256);
         assert!(!loaded.settings.networking_allowed);
         assert!(loaded.settings.require_resource_limiting);
     }

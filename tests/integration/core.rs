@@ -13,7 +13,7 @@ fn print_is_ok_with_the_whole_contract() {
     assert_eq!(j["exit_code"], 0);
     assert_eq!(j["stdout_truncated"], false);
     assert_eq!(j["plugin"]["name"], "python");
-    assert_eq!(j["plugin"]["version"], "3.12.0");
+    assert_eq!(j["plugin"]["version"], "3.15.0");
     assert_eq!(
         j["plugin"]["sha256"],
         "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
@@ -22,7 +22,7 @@ fn print_is_ok_with_the_whole_contract() {
     assert_eq!(j["sandbox"]["inner"], "wasmtime");
     assert_eq!(j["sandbox"]["network"], "none");
     assert_eq!(j["limits"]["max_runtime_seconds"], 30.0);
-    assert_eq!(j["limits"]["max_ram_mb"], 128);
+    assert_eq!(j["limits"]["max_ram_mb"], 256);
     assert_eq!(j["limits"]["enforced"], true);
     assert!(
         j["fuel_used"].as_u64().unwrap() > 1_000_000,
@@ -84,7 +84,7 @@ fn fuel_meters_a_call_free_loop_and_stops_it_at_the_budget() {
     let manifest = plugin.join("plugin.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text = text.replace(
-        "fuel_per_cpu_second = 9_400_000_000",
+        "fuel_per_cpu_second = 11_500_000_000",
         "fuel_per_cpu_second = 200_000_000",
     );
     assert!(text.contains("= 200_000_000"), "the calibration line moved");
@@ -219,7 +219,7 @@ fn a_larger_request_is_clamped_and_noted() {
     );
     assert_eq!(r.status(), "OK", "{r:?}");
     assert_eq!(r.json["limits"]["max_runtime_seconds"], 30.0);
-    assert_eq!(r.json["limits"]["max_ram_mb"], 128);
+    assert_eq!(r.json["limits"]["max_ram_mb"], 256);
     assert!(r.notices().contains("clamped to 30"), "{}", r.notices());
     let r = Env::new()
         .with("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "4")

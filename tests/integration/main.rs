@@ -6,6 +6,7 @@ mod core;
 mod gvisor;
 mod install;
 mod plugins;
+mod python;
 mod selftest;
 mod server;
 mod storage;

@@ -1,29 +1,10 @@
 //! Plugin artifacts and the precompiled-module cache are checked, never trusted blindly.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use nestbox::plugin::Registry;
 
-use crate::util::{Env, copy_python_plugin, repo, sha256_hex};
-
-/// Copy `plugins/<name>/` (everything but ignore files) into `<to>/<name>/`.
-fn copy_plugin(name: &str, to: &Path) -> PathBuf {
-    fn copy_tree(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap().flatten() {
-            let (src, dest) = (e.path(), to.join(e.file_name()));
-            if e.file_type().unwrap().is_dir() {
-                copy_tree(&src, &dest);
-            } else if e.file_name() != ".gitignore" {
-                std::fs::copy(&src, &dest).unwrap();
-            }
-        }
-    }
-    let dest = to.join(name);
-    copy_tree(&repo().join("plugins").join(name), &dest);
-    dest
-}
+use crate::util::{Env, copy_plugin, copy_python_plugin, repo, sha256_hex};
 
 /// Code that prints "ran" in the plugin's language.
 fn prints_ran(plugin: &str) -> &'static str {
@@ -49,6 +30,8 @@ fn a_tampered_runtime_is_refused_and_nothing_runs_for_every_plugin() {
         let mut bytes = std::fs::read(&wasm).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
+        // A new file (the copy may be a hard link to the real runtime).
+        std::fs::remove_file(&wasm).unwrap();
         std::fs::write(&wasm, &bytes).unwrap();
         let cache = tempfile::tempdir().unwrap();
         let r = Env::new()
@@ -68,7 +51,7 @@ fn a_tampered_runtime_is_refused_and_nothing_runs_for_every_plugin() {
 #[test]
 fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
-    copy_python_plugin(dir.path());
+    copy_plugin("bash", dir.path());
     let cache = tempfile::tempdir().unwrap();
     let env = Env::new()
         .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
@@ -79,7 +62,7 @@ fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cwasm = cache.path().join("modules/python.cwasm");
+    let cwasm = cache.path().join("modules/bash.cwasm");
     let before = std::fs::metadata(&cwasm).unwrap();
     let mut bytes = std::fs::read(&cwasm).unwrap();
     let mid = bytes.len() / 3;
@@ -98,7 +81,7 @@ fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
         (after.len(), after.modified().unwrap()),
         (before.len(), before.modified().unwrap())
     );
-    let r = env.python("print(2)", &[]);
+    let r = env.bash("echo 2", &[]);
     assert_eq!((r.status(), r.out()), ("OK", "2\n"), "{r:?}");
     assert!(r.notices().contains("corrupt"), "{}", r.notices());
     assert_ne!(
@@ -112,7 +95,7 @@ fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
 fn a_preopen_symlinked_out_of_the_plugin_folder_is_refused_in_both_modes() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = copy_python_plugin(dir.path());
-    // sitecustomize.py is gone with the real folder; the symlink would show the host's `/`.
+    // The boot files are gone with the real folder; the symlink would show the host's `/`.
     std::fs::remove_dir_all(plugin.join("boot")).unwrap();
     std::os::unix::fs::symlink("/", plugin.join("boot")).unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -154,7 +137,7 @@ fn a_symlink_inside_a_preopen_is_refused() {
 #[test]
 fn a_runtime_replaced_after_preparing_is_hashed_again_and_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let plugin = copy_python_plugin(dir.path());
+    let plugin = copy_plugin("bash", dir.path());
     let cache = tempfile::tempdir().unwrap();
     let env = Env::new()
         .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
@@ -165,25 +148,27 @@ fn a_runtime_replaced_after_preparing_is_hashed_again_and_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(env.python("print(1)", &[]).status(), "OK");
+    assert_eq!(env.bash("echo 1", &[]).status(), "OK");
     // Same size, different content, after the module was compiled.
-    let wasm = plugin.join("python-3.12.0.wasm");
+    let wasm = plugin.join("bash.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     bytes[100] ^= 1;
+    // A new file (the copy may be a hard link to the real runtime).
+    std::fs::remove_file(&wasm).unwrap();
     std::fs::write(&wasm, &bytes).unwrap();
-    let r = env.python("print(1)", &[]);
+    let r = env.bash("echo 1", &[]);
     assert_eq!(r.status(), "SANDBOX_ERROR", "{r:?}");
     assert!(r.message().contains("has SHA-256"), "{}", r.message());
     let verify = env.output(&["plugins", "verify"], None);
     assert_eq!(verify.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&verify.stderr).contains("python"));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("bash"));
 }
 
 #[test]
 fn a_missing_runtime_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
     let plugin = copy_python_plugin(dir.path());
-    std::fs::remove_file(plugin.join("python-3.12.0.wasm")).unwrap();
+    std::fs::remove_file(plugin.join("runtime/python-snapshot.wasm")).unwrap();
     let r = Env::new()
         .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
         .python("print(1)", &[]);
@@ -195,19 +180,19 @@ fn a_missing_runtime_says_how_to_get_it() {
 #[test]
 fn a_corrupt_precompiled_module_is_detected_and_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
-    copy_python_plugin(dir.path());
+    copy_plugin("bash", dir.path());
     let cache = tempfile::tempdir().unwrap();
     let env = Env::new()
         .with("NESTBOX_PLUGINS_DIR", dir.path().to_str().unwrap())
         .with("NESTBOX_CACHE_DIR", cache.path().to_str().unwrap());
-    let first = env.python("print(1)", &[]);
+    let first = env.bash("echo 1", &[]);
     assert_eq!(first.status(), "OK", "{first:?}");
     assert!(
         first.notices().contains("not prepared yet"),
         "{}",
         first.notices()
     );
-    let cwasm = cache.path().join("modules/python.cwasm");
+    let cwasm = cache.path().join("modules/bash.cwasm");
     let mut bytes = std::fs::read(&cwasm).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;
@@ -218,10 +203,10 @@ fn a_corrupt_precompiled_module_is_detected_and_rebuilt() {
         "{}",
         String::from_utf8_lossy(&list.stdout)
     );
-    let r = env.python("print(2)", &[]);
+    let r = env.bash("echo 2", &[]);
     assert_eq!((r.status(), r.out()), ("OK", "2\n"), "{r:?}");
     assert!(r.notices().contains("corrupt"), "{}", r.notices());
-    let again = env.python("print(3)", &[]);
+    let again = env.bash("echo 3", &[]);
     assert!(!again.notices().contains("corrupt"), "{}", again.notices());
 }
 

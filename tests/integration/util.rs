@@ -255,18 +255,36 @@ pub fn sha512_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha512::digest(bytes))
 }
 
-/// Copy the python plugin's folder (manifest, boot dir, runtime) to a temp plugins dir.
+/// Copy the python plugin's folder (manifest, boot dir, runtime, stdlib zip, mpl-data) to a temp
+/// plugins dir. Large files are hard-linked when they can be: a test that changes one must
+/// replace it (write a new file), never modify it in place.
 pub fn copy_python_plugin(to: &Path) -> PathBuf {
-    let src = repo().join("plugins/python");
-    let dest = to.join("python");
-    std::fs::create_dir_all(dest.join("boot")).unwrap();
-    for f in ["plugin.toml", "python-3.12.0.wasm"] {
-        std::fs::copy(src.join(f), dest.join(f)).unwrap();
-    }
-    std::fs::copy(
-        src.join("boot/sitecustomize.py"),
-        dest.join("boot/sitecustomize.py"),
-    )
-    .unwrap();
+    copy_plugin("python", to)
+}
+
+/// Copy one plugin's folder (see [`copy_python_plugin`]).
+pub fn copy_plugin(name: &str, to: &Path) -> PathBuf {
+    let dest = to.join(name);
+    copy_tree(&repo().join("plugins").join(name), &dest);
     dest
+}
+
+fn copy_tree(src: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (from, to) = (entry.path(), dest.join(&name));
+        let meta = std::fs::symlink_metadata(&from).unwrap();
+        if meta.is_dir() {
+            copy_tree(&from, &to);
+        } else if meta.is_file() {
+            if meta.len() < 1 << 20 || std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to).unwrap();
+            }
+        }
+    }
 }

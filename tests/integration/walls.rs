@@ -263,7 +263,7 @@ fn the_probe_in_a_real_runs_sandbox_finds_every_wall_in_place() {
     }
     // Memory: the host's cgroup holds the sandbox to the code's limit plus the overhead, and
     // gVisor shows that limit as the machine's memory.
-    let expected = (128 + 160) << 20;
+    let expected = (256 + 160) << 20;
     assert_eq!(e.memory_limit_bytes, Some(expected));
     assert_eq!(h.memory_limit_bytes, Some(expected));
     assert!(r.memory.meminfo_total_bytes.unwrap() <= expected);

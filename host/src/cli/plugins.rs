@@ -142,7 +142,10 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
         } else {
             format!(" (also {})", r.aliases.join(", "))
         };
-        text.push_str(&format!("  {} {}{aliases}: {}\n", r.name, r.version, r.state));
+        text.push_str(&format!(
+            "  {} {}{aliases}: {}\n",
+            r.name, r.version, r.state
+        ));
         if !r.description.is_empty() {
             text.push_str(&format!("      {}\n", r.description));
         }

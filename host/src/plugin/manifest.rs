@@ -102,6 +102,11 @@ pub struct Entry {
     pub argv: Vec<String>,
     /// The code file's name inside `/code` (`main.py`).
     pub code_file: String,
+    /// When another plugin calls this one (`python3 x.py a` typed in bash): the argv to run,
+    /// followed by the caller's arguments after the command name. Without it the caller's argv
+    /// is used as it is.
+    #[serde(default)]
+    pub call_argv: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,6 +206,9 @@ impl Manifest {
             }
             _ => {}
         }
+        if self.entry.call_argv.as_ref().is_some_and(|a| a.is_empty()) {
+            return Err("entry.call_argv is empty; give at least the program name".into());
+        }
         if self.entry.argv.is_empty() {
             return Err("entry.argv is empty; give at least the program name".into());
         }
@@ -252,6 +260,18 @@ impl Manifest {
             .iter()
             .map(|a| a.replace(CODE_PLACEHOLDER, &code))
             .collect()
+    }
+
+    /// The argv for a call from another plugin (`argv[0]` is the name it was called by).
+    pub fn call_argv(&self, called: Vec<String>) -> Vec<String> {
+        match &self.entry.call_argv {
+            Some(prefix) => prefix
+                .iter()
+                .cloned()
+                .chain(called.into_iter().skip(1))
+                .collect(),
+            None => called,
+        }
     }
 
     /// Every name this plugin answers to.

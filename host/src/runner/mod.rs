@@ -114,11 +114,9 @@ impl Runner {
         // The data-science Python runtime imports a door to its embedder (`host.call`) for tool
         // calls. nestbox offers no such door: every request is refused (-1), as that runtime
         // expects of a host without one.
-        linker.func_wrap(
-            "host",
-            "call",
-            |_: i32, _: i32, _: i32, _: i32| -> i32 { -1 },
-        )?;
+        linker.func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
+            -1
+        })?;
         Ok(Runner {
             engine,
             linker,

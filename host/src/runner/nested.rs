@@ -169,7 +169,7 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
     let exec = Execution {
         plugin: &plugin,
         module: &module,
-        argv: req.argv,
+        argv: plugin.manifest.call_argv(req.argv),
         extra_env,
         stdin: Some(stdin),
         limits,

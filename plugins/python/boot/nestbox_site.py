@@ -196,9 +196,29 @@ def _save_open_figures():
     nestbox_plots.save_open_figures()
 
 
+def _unbuffered_output():
+    """stdout and stderr written through at once (what PYTHONUNBUFFERED does; the runtime
+    ignores PYTHON* variables): the output printed before a timeout or a memory kill is kept."""
+    import io
+
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        old = getattr(sys, name)
+        new = io.TextIOWrapper(
+            io.FileIO(fd, "wb", closefd=False),
+            encoding="utf-8",
+            errors=old.errors if old is not None else "backslashreplace",
+            write_through=True,
+        )
+        if old is not None:
+            old.flush()
+        setattr(sys, name, new)
+        setattr(sys, f"__{name}__", new)
+
+
 def main():
     import _reactor
 
+    _unbuffered_output()
     sys.excepthook = _missing_module_hint
     code = _reactor.run([ARGV0, *sys.argv[1:]], dict(os.environ))
     _save_open_figures()
