@@ -281,10 +281,10 @@ fn copy_tree(src: &Path, dest: &Path) {
         let meta = std::fs::symlink_metadata(&from).unwrap();
         if meta.is_dir() {
             copy_tree(&from, &to);
-        } else if meta.is_file() {
-            if meta.len() < 1 << 20 || std::fs::hard_link(&from, &to).is_err() {
-                std::fs::copy(&from, &to).unwrap();
-            }
+        } else if meta.is_file()
+            && (meta.len() < 1 << 20 || std::fs::hard_link(&from, &to).is_err())
+        {
+            std::fs::copy(&from, &to).unwrap();
         }
     }
 }
