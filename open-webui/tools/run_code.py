@@ -17,7 +17,6 @@ import hashlib
 import html
 import json
 import logging
-import mimetypes
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -905,6 +905,18 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
 
 
+def _printable(name: str) -> str:
+    """A file name with its control and format characters (newlines, bidi overrides) as U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in name)
+
+
+def _md_name(name: str) -> str:
+    """A file name as inert Markdown text (link label or image alt text): printable, and every
+    character Markdown or HTML could read as syntax escaped, so a name such as
+    `a](javascript:x).png` stays text."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~&:$=-])", r"\\\1", _printable(name))
+
+
 def _md_url(url: str) -> str:
     return urllib.parse.quote(url, safe="/:%?#=&@!$'*+,;~-._")
 
@@ -944,16 +956,62 @@ def _inline_text(entry: dict, settings: _Settings) -> str | None:
     return text
 
 
+# Shown inline (as pictures) only when the name, the kept file's URL and the file's first bytes
+# all say PNG, JPEG, GIF or WebP; anything else (SVG above all) is a link.
+_INLINE_IMAGE_TYPES = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".gif": "gif",
+    ".webp": "webp",
+}
+_IMAGE_MAGIC = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+def _image_kind(data: bytes) -> str | None:
+    for kind, signatures in _IMAGE_MAGIC.items():
+        if data.startswith(signatures):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _extension_kind(name: str) -> str | None:
+    return _INLINE_IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
+
+
+def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
+    """True for a kept, non-empty PNG, JPEG, GIF or WebP file: its name and its URL end in that
+    type's extension and the stored file starts with that type's signature."""
+    url = entry.get("url") or ""
+    kind = _extension_kind(str(entry["path"]))
+    if not kind or not entry.get("size") or kind != _extension_kind(url.split("?")[0]):
+        return False
+    path = _stored_path(entry, settings) if settings else None
+    if path is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return _image_kind(f.read(16)) == kind
+    except OSError:
+        return False
+
+
 def _file_markdown(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
-    label = _md_text(name)
+    label = _md_name(name)
     if not url:
-        return f"- 📄 `{name}` ({_size(size)}, not kept)"
+        return f"- 📄 {label} ({_size(size)}, not kept)"
     link = f"[{label}]({_md_url(url)})"
     if size == 0:
         return f"- ⁉ {link} (empty)"
-    mime = mimetypes.guess_type(name)[0] or ""
-    if mime.startswith("image/") and mime != "image/svg+xml":
+    if _is_inline_image(entry, settings):
         return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
     text = _inline_text(entry, settings) if settings else None
     if text is not None:
@@ -1043,23 +1101,38 @@ async def _run_for_model(
     outcome = await _execute(job, emitter, label)
     outcome.result["notices"] = [*notes, *outcome.result["notices"]]
     headline = await _final_status(emitter, outcome)
-    await _show(emitter, outcome, headline)
-    return json.dumps(_for_model(outcome, headline), ensure_ascii=False)
+    images = await asyncio.to_thread(
+        lambda: [f for f in _output_files(outcome) if _is_inline_image(f, outcome.settings)]
+    )
+    await _show(emitter, outcome, headline, images)
+    answer = _for_model(outcome, headline)
+    if images:
+        answer["images_shown_to_user"] = [{"path": f["path"], "url": f["url"]} for f in images]
+        answer["note"] = _IMAGES_NOTE
+    return json.dumps(answer, ensure_ascii=False)
 
 
-async def _show(emitter: _Emitter, outcome: _Outcome, headline: str) -> None:
+_IMAGES_NOTE = (
+    "The images in images_shown_to_user are already shown to the user in the chat, under this "
+    "tool call: do not repeat them (no Markdown images of them); refer to them by name. Other "
+    "files are listed in files with their download links."
+)
+
+
+async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: list[dict]) -> None:
     """Show the run to the user in ways Open WebUI 0.12.4 keeps in the stored chat.
 
-    A `message` event would be lost: during a tool call the reply is rebuilt from its
-    structured output when the model answers. So: a collapsible HTML block (an `embeds` event:
-    code, stdout, stderr, files), images as message files, and a source with code and output."""
+    Text a tool adds to the reply (a `message` event, Markdown such as `![plot](url)`) is lost:
+    during a tool call the reply is rebuilt from its structured output when the model answers.
+    So: a collapsible HTML block (an `embeds` event: code, stdout, stderr, files), the images as
+    pictures (a `files` event: the message's files of type image, shown above its text and
+    saved with it), and a source with code and output."""
     files = _output_files(outcome)
     html_files = await asyncio.to_thread(lambda: [_file_html(f, outcome.settings) for f in files])
     page = _embed_html(outcome, headline, html_files)
     await _emit(emitter, "embeds", {"embeds": [page]})
-    images = [f for f in files if f.get("url") and _is_image(f["path"])]
     if images:
-        shown = [{"type": "image", "url": f["url"], "name": f["path"]} for f in images]
+        shown = [{"type": "image", "url": f["url"], "name": _printable(f["path"])} for f in images]
         await _emit(emitter, "files", {"files": shown})
     lang = outcome.language
     result = outcome.result
@@ -1083,11 +1156,6 @@ _EMBED_STYLE = (
 )
 
 
-def _is_image(name: str) -> bool:
-    mime = mimetypes.guess_type(name)[0] or ""
-    return mime.startswith("image/") and mime != "image/svg+xml"
-
-
 def _pre(text: str) -> str:
     return f"<pre>{html.escape(text)}</pre>"
 
@@ -1097,7 +1165,7 @@ def _file_html(entry: dict, settings: _Settings | None) -> str:
     if not url:
         return f"<li><code>{html.escape(name)}</code> ({_size(size)}, not kept)</li>"
     link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{html.escape(name)}</a>'
-    text = _inline_text(entry, settings) if settings and not _is_image(name) else None
+    text = _inline_text(entry, settings) if settings and not _extension_kind(name) else None
     inline = _pre(text) if text is not None else ""
     return f"<li>{link} ({_size(size)}){inline}</li>"
 
@@ -1144,9 +1212,10 @@ class Tools:
         __files__: list | None = None,
     ) -> str:
         """
-        Run a Python 3.12 program in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files).
+        Run a Python 3.12 program in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files, images_shown_to_user).
         Only the standard library is available: no pip packages (no numpy, pandas, requests, matplotlib), no threads, no subprocess, no network.
         The working directory is /work: files the user attached to the chat are there (read-only), and files the program writes there are given to the user with download links.
+        PNG, JPEG, GIF and WebP images written there are shown to the user in the chat.
         Time and memory are limited (by default 30 s and 128 MB). print() everything you want to see.
         :param code: The complete Python program to run.
         """

@@ -1,9 +1,12 @@
 """Fixtures for the Open WebUI files: the real nestbox binary, the two files loaded as plain
 modules or through Open WebUI's own loader, and a recording event emitter."""
 
+import functools
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import types
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
 FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
+PACKAGES_FILE = REPO / "plugins" / "python" / "packages.json"
 NESTBOX = os.environ.get(
     "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
 )
@@ -71,6 +75,45 @@ def nestbox() -> str:
     if not os.access(NESTBOX, os.X_OK):
         pytest.fail(f"the nestbox binary is missing at {NESTBOX} (set $NESTBOX)")
     return NESTBOX
+
+
+@functools.cache
+def python_imports() -> frozenset[str]:
+    """The import names of the packages the installed python plugin has, as the real nestbox
+    reports them (`nestbox plugins list --json`, the python plugin's `packages`)."""
+    done = subprocess.run(
+        [NESTBOX, "plugins", "list", "--json"], capture_output=True, timeout=60, check=True
+    )
+    [python] = [p for p in json.loads(done.stdout) if p["name"] == "python"]
+    return frozenset(name for p in python.get("packages") or [] for name in p["import"])
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `needs_packages("pandas", ...)` run when the python plugin has those packages.
+    They are skipped only while this checkout's python runtime does not promise them
+    (plugins/python/packages.json does not list them); once it does, a plugin without them
+    fails the test (a broken or stale install), never skips it. Checked before any fixture
+    runs, so a skipped test starts no server."""
+    marker = item.get_closest_marker("needs_packages")
+    if marker is None:
+        return
+    wanted = set(marker.args)
+    missing = sorted(wanted - python_imports())
+    if not missing:
+        return
+    promised = set()
+    if PACKAGES_FILE.exists():
+        promised = {name for p in json.loads(PACKAGES_FILE.read_text()) for name in p["import"]}
+    if wanted & promised:
+        pytest.fail(
+            f"the python plugin of {NESTBOX} lacks {', '.join(missing)}, which "
+            f"{PACKAGES_FILE.relative_to(REPO)} lists: the runtime is missing or stale. fix: "
+            "scripts/setup.sh, then check `nestbox plugins list --json`"
+        )
+    pytest.skip(
+        f"this checkout's python runtime has no {', '.join(missing)} "
+        f"({PACKAGES_FILE.relative_to(REPO)} does not list them)"
+    )
 
 
 @pytest.fixture(autouse=True)
