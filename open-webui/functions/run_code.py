@@ -350,6 +350,7 @@ def _plugins_from_json(text: str) -> list[dict]:
             "name": str(p["name"]),
             "aliases": list(dict.fromkeys([str(p["name"]), *map(str, p.get("aliases") or [])])),
             "description": str(p.get("description") or p["name"]),
+            **({"packages": p["packages"]} if isinstance(p.get("packages"), list) else {}),
         }
         for p in plugins
     ]

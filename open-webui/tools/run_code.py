@@ -350,6 +350,7 @@ def _plugins_from_json(text: str) -> list[dict]:
             "name": str(p["name"]),
             "aliases": list(dict.fromkeys([str(p["name"]), *map(str, p.get("aliases") or [])])),
             "description": str(p.get("description") or p["name"]),
+            **({"packages": p["packages"]} if isinstance(p.get("packages"), list) else {}),
         }
         for p in plugins
     ]
@@ -1231,6 +1232,39 @@ def _python_doc(packages: tuple[tuple[str, str], ...]) -> str:
     return "\n" + "".join(f"        {line}\n" for line in lines) + "        "
 
 
+def _installed_python_packages(plugins: list[dict]) -> set[tuple[str, str]] | None:
+    """The python plugin's packages as the generated block names them (generate.py), or None
+    when this nestbox does not list them."""
+    python = next((p for p in plugins if p["name"] == "python" and "packages" in p), None)
+    if python is None:
+        return None
+    listed = set()
+    for entry in python["packages"]:
+        imports = entry.get("import") if isinstance(entry, dict) else None
+        names = [i for i in imports or [] if isinstance(i, str) and not i.startswith("_")]
+        if names:
+            listed.add(("/".join(dict.fromkeys(names)), str(entry.get("version"))))
+    return listed
+
+
+def _check_package_list(plugins: list[dict]) -> None:
+    """Warn when the installed python plugin's packages are not the ones this Tool tells the
+    model about (a Tool file from another nestbox version)."""
+    installed = _installed_python_packages(plugins)
+    if installed is None or installed == set(_PYTHON_PACKAGES):
+        return
+    missing = sorted(name for name, _ in set(_PYTHON_PACKAGES) - installed)
+    extra = sorted(name for name, _ in installed - set(_PYTHON_PACKAGES))
+    _log.warning(
+        "nestbox: the python plugin's packages differ from the list this Tool gives the model "
+        "(listed here but not installed or another version: %s; installed but not listed: %s). "
+        "fix: install the Tool file of this nestbox version (open-webui/generate.py writes it "
+        "from plugins/python/packages.json)",
+        ", ".join(missing) or "none",
+        ", ".join(extra) or "none",
+    )
+
+
 class Tools:
     """Run code that the model writes in nestbox's sandbox."""
 
@@ -1243,6 +1277,7 @@ class Tools:
     def __init__(self) -> None:
         self.valves = self.Valves()
         plugins = _installed_plugins(_binary_of(self.valves))
+        _check_package_list(plugins)
         names = ", ".join(p["name"] for p in plugins)
         Tools.run_code.__doc__ = _RUN_CODE_DOC.format(plugins=_plugin_summary(plugins), names=names)
 

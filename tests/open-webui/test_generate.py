@@ -2,6 +2,7 @@
 plugins/python/packages.json, kept fresh, and read by Open WebUI's own loader."""
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,29 @@ async def test_committed_description_matches_the_runtime(owui) -> None:
         names = [name for name in package["import"] if not name.startswith("_")]
         if names:  # a component without a Python module (sqlite) is not named
             assert f"{'/'.join(names)} {package['version']}" in spec["description"], package
+
+
+def test_a_tool_for_other_packages_is_logged(tools, monkeypatch, caplog) -> None:
+    """The installed plugin's packages (`nestbox plugins list --json`) against the Tool's list."""
+    listing = json.dumps(
+        [{"name": "python", "aliases": ["py"], "packages": SAMPLE[1:3]}, {"name": "bash"}]
+    )
+    plugins = tools._plugins_from_json(listing)
+    assert plugins[0]["packages"] == SAMPLE[1:3] and "packages" not in plugins[1]
+    monkeypatch.setattr(tools, "_installed_plugins", lambda binary: plugins)
+    monkeypatch.setattr(tools, "_PYTHON_PACKAGES", (("numpy", "2.5.2"), ("pandas", "3.0.5")))
+    with caplog.at_level(logging.WARNING, logger="nestbox.open_webui"):
+        tools.Tools()
+    assert (
+        "listed here but not installed or another version: numpy, pandas; "
+        "installed but not listed: matplotlib/pylab, pandas)"
+    ) in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(
+        tools, "_PYTHON_PACKAGES", (("pandas", "3.0.6"), ("matplotlib/pylab", "3.11.2"))
+    )
+    with caplog.at_level(logging.WARNING, logger="nestbox.open_webui"):
+        tools.Tools()
+        monkeypatch.setattr(tools, "_installed_plugins", lambda binary: plugins[1:])
+        tools.Tools()  # a nestbox that does not list packages: nothing to compare
+    assert "differ" not in caplog.text
