@@ -277,3 +277,21 @@ async def test_no_images_no_picture_event(tool, events: Recorder) -> None:
     assert result["status"] == "OK", result
     assert "images_shown_to_user" not in result and "note" not in result
     assert events.of("files") == []
+
+
+async def test_many_images_are_clipped_like_other_files(
+    tool, events: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_EXECUTION", "100")
+    code = (
+        PNG_CODE
+        + "for i in range(60):\n    png(f'{i:02d}' + 'n' * 170 + '.png', 1, 1, (i, 0, 0))\n"
+    )
+    result = await run_py(tool, events, code, u=user("many-images"))
+    assert result["status"] == "OK", result
+    assert (len(result["files"]), result["files_not_shown"]) == (50, 10)
+    shown = result["images_shown_to_user"]
+    assert [i["path"] for i in shown] == [f["path"] for f in result["files"]]
+    assert all(len(i["path"]) <= 160 and i["path"].endswith("n.png") for i in shown)
+    [pictures] = events.of("files")
+    assert [p["name"] for p in pictures["files"]] == [i["path"] for i in shown]
