@@ -1326,7 +1326,7 @@ Tools.run_python_code.__doc__ = _python_doc(_PYTHON_PACKAGES)
 _RUN_CODE_DOC = """
         Run code in a secure sandbox, in one of the installed languages, and return its output as JSON (status, stdout, stderr, message, files).
         Installed: {plugins}.
-        No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
+        Python has the packages named in run_python_code's description. No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 128 MB).
         :param language: The language of the code: one of {names} (or an alias listed above).
         :param code: The complete program to run.

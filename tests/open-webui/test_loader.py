@@ -42,6 +42,7 @@ async def test_tool_specs_exactly(owui) -> None:
     installed = specs["run_code"]["description"]
     assert "Installed: bash (bash, sh, shell): " in installed
     assert "python (python, python3, py): CPython 3." in installed
+    assert "Python has the packages named in run_python_code's description." in installed
 
 
 async def test_no_helper_or_reserved_argument_leaks(owui) -> None:
