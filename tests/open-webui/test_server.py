@@ -299,8 +299,9 @@ def test_tool_matplotlib_figures_are_shown_inline(server: OpenWebUI) -> None:
     result = tool_result(message)
     assert result["status"] == "OK", result
     shown = result["images_shown_to_user"]
-    # The saved figure, and the ones still open (plt.show() and the saved one) kept as PNGs.
-    assert "bars.png" in [image["path"] for image in shown] and len(shown) >= 2, shown
+    # The figure the code saved, and the one it showed (saved by the runtime as figure_1.png);
+    # the saved one is not saved twice.
+    assert [image["path"] for image in shown] == ["bars.png", "figure_1.png"], shown
     pictures = [{"type": "image", "url": i["url"], "name": i["path"]} for i in shown]
     assert message["files"] == pictures
     for image in shown:
