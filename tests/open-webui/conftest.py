@@ -18,10 +18,21 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
 FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
-PACKAGES_FILE = REPO / "plugins" / "python" / "packages.json"
+GENERATE_FILE = REPO / "open-webui" / "generate.py"
 NESTBOX = os.environ.get(
     "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
 )
+
+
+def _load_generator() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("nestbox_owui_generate", GENERATE_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The runtime's package list, where open-webui/generate.py reads it (one place to change).
+PACKAGES_FILE: Path = _load_generator().packages_file()
 
 # Open WebUI reads its settings when it is first imported: set them before any test imports it.
 _OWUI_DATA = tempfile.mkdtemp(prefix="nestbox-owui-test-")
@@ -85,7 +96,13 @@ def python_imports() -> frozenset[str]:
         [NESTBOX, "plugins", "list", "--json"], capture_output=True, timeout=60, check=True
     )
     [python] = [p for p in json.loads(done.stdout) if p["name"] == "python"]
-    return frozenset(name for p in python.get("packages") or [] for name in p["import"])
+    return frozenset(_names(python.get("packages") or []))
+
+
+def _names(packages: list[dict]) -> set[str]:
+    """Import and distribution names (pandas is both), so a listing without import names
+    still counts."""
+    return {n for p in packages for n in [*p.get("import", []), p.get("distribution", "")] if n}
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -103,7 +120,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     promised = set()
     if PACKAGES_FILE.exists():
-        promised = {name for p in json.loads(PACKAGES_FILE.read_text()) for name in p["import"]}
+        promised = _names(json.loads(PACKAGES_FILE.read_text()))
     if wanted & promised:
         pytest.fail(
             f"the python plugin of {NESTBOX} lacks {', '.join(missing)}, which "

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PACKAGES_FILE, REPO, TOOL_FILE
+import pytest
+
+from conftest import PACKAGES_FILE, REPO, TOOL_FILE, _load_generator
 
 GENERATE = REPO / "open-webui" / "generate.py"
 # What the scientific runtime ships (a sample of its packages.json, in its format).
@@ -140,3 +142,16 @@ def test_a_tool_for_other_packages_is_logged(tools, monkeypatch, caplog) -> None
         monkeypatch.setattr(tools, "_installed_plugins", lambda binary: plugins[1:])
         tools.Tools()  # a nestbox that does not list packages: nothing to compare
     assert "differ" not in caplog.text
+
+
+def test_one_package_list_only(tmp_path: Path, monkeypatch) -> None:
+    generator = _load_generator()
+    places = (tmp_path / "packages.json", tmp_path / "boot" / "packages.json")
+    monkeypatch.setattr(generator, "PACKAGES_PLACES", places)
+    assert generator.packages_file() == places[0]  # none: the standard library only
+    places[1].parent.mkdir()
+    places[1].write_text("[]")
+    assert generator.packages_file() == places[1]
+    places[0].write_text("[]")
+    with pytest.raises(generator.GenerateError, match="two package lists"):
+        generator.packages_file()
