@@ -31,8 +31,9 @@ def _load_generator() -> types.ModuleType:
     return module
 
 
-# The runtime's package list, where open-webui/generate.py reads it (one place to change).
-PACKAGES_FILE: Path = _load_generator().packages_file()
+# The runtime's package list as open-webui/generate.py finds it (the manifest names it), or
+# None: the standard library only.
+PACKAGES_FILE: Path | None = _load_generator().packages_file()
 
 # Open WebUI reads its settings when it is first imported: set them before any test imports it.
 _OWUI_DATA = tempfile.mkdtemp(prefix="nestbox-owui-test-")
@@ -92,9 +93,9 @@ def nestbox() -> str:
 def python_imports() -> frozenset[str]:
     """The import names of the packages the installed python plugin has, as the real nestbox
     reports them (`nestbox plugins list --json`, the python plugin's `packages`)."""
-    done = subprocess.run(
-        [NESTBOX, "plugins", "list", "--json"], capture_output=True, timeout=60, check=True
-    )
+    done = subprocess.run([NESTBOX, "plugins", "list", "--json"], capture_output=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"`nestbox plugins list --json` failed: {done.stderr.decode()[-2000:]}")
     [python] = [p for p in json.loads(done.stdout) if p["name"] == "python"]
     return frozenset(_names(python.get("packages") or []))
 
@@ -118,9 +119,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     missing = sorted(wanted - python_imports())
     if not missing:
         return
-    promised = set()
-    if PACKAGES_FILE.exists():
-        promised = _names(json.loads(PACKAGES_FILE.read_text()))
+    promised = _names(json.loads(PACKAGES_FILE.read_text())) if PACKAGES_FILE else set()
     if wanted & promised:
         pytest.fail(
             f"the python plugin of {NESTBOX} lacks {', '.join(missing)}, which "
@@ -128,8 +127,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             "scripts/setup.sh, then check `nestbox plugins list --json`"
         )
     pytest.skip(
-        f"this checkout's python runtime has no {', '.join(missing)} "
-        f"({PACKAGES_FILE.relative_to(REPO)} does not list them)"
+        f"this checkout's python runtime has no {', '.join(missing)} (its package list, "
+        "named by plugins/python/plugin.toml, does not list them)"
     )
 
 

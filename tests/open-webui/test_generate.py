@@ -109,7 +109,7 @@ async def test_model_sees_the_packages(owui, tmp_path: Path) -> None:
 async def test_committed_description_matches_the_runtime(owui) -> None:
     tools, _, _ = await owui.load_tool("nestbox_run_code_now", content=TOOL_FILE.read_text())
     [spec] = [s for s in owui.get_tool_specs(tools) if s["name"] == "run_python_code"]
-    listed = json.loads(PACKAGES_FILE.read_text()) if PACKAGES_FILE.exists() else []
+    listed = json.loads(PACKAGES_FILE.read_text()) if PACKAGES_FILE else []
     if not listed:
         assert "Only the standard library is available" in spec["description"]
     for package in listed:
@@ -144,14 +144,18 @@ def test_a_tool_for_other_packages_is_logged(tools, monkeypatch, caplog) -> None
     assert "differ" not in caplog.text
 
 
-def test_one_package_list_only(tmp_path: Path, monkeypatch) -> None:
+def test_the_manifest_names_the_list(tmp_path: Path) -> None:
     generator = _load_generator()
-    places = (tmp_path / "packages.json", tmp_path / "boot" / "packages.json")
-    monkeypatch.setattr(generator, "PACKAGES_PLACES", places)
-    assert generator.packages_file() == places[0]  # none: the standard library only
-    places[1].parent.mkdir()
-    places[1].write_text("[]")
-    assert generator.packages_file() == places[1]
-    places[0].write_text("[]")
-    with pytest.raises(generator.GenerateError, match="two package lists"):
-        generator.packages_file()
+    manifest = tmp_path / "plugin.toml"
+    manifest.write_text('name = "python"\n')
+    assert generator.packages_file(manifest) is None  # the standard library only
+    manifest.write_text('name = "python"\npackages = "boot/packages.json"\n')
+    with pytest.raises(generator.GenerateError, match="which does not exist"):
+        generator.packages_file(manifest)
+    (tmp_path / "boot").mkdir()
+    (tmp_path / "boot" / "packages.json").write_text("[]")
+    assert generator.packages_file(manifest) == tmp_path / "boot" / "packages.json"
+    for bad in ('packages = "/etc/passwd"', 'packages = "../x.json"', "packages = 1", "= ["):
+        manifest.write_text(bad + "\n")
+        with pytest.raises(generator.GenerateError, match=str(manifest)):
+            generator.packages_file(manifest)
