@@ -44,7 +44,12 @@ def packages_file(manifest: Path = MANIFEST) -> Path | None:
         raise GenerateError(f"{manifest}: cannot be read as TOML ({e})") from e
     if named is None:
         return None
-    if not isinstance(named, str) or not named or Path(named).is_absolute() or ".." in named:
+    if (
+        not isinstance(named, str)
+        or not named
+        or Path(named).is_absolute()
+        or ".." in Path(named).parts
+    ):
         raise GenerateError(f'{manifest}: "packages" must be a path inside the plugin folder')
     path = manifest.parent / named
     if not path.is_file():
