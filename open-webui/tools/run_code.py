@@ -912,10 +912,24 @@ def _printable(name: str) -> str:
 
 
 def _md_name(name: str) -> str:
-    """A file name as inert Markdown text (link label or image alt text): printable, and every
-    character Markdown or HTML could read as syntax escaped, so a name such as
-    `a](javascript:x).png` stays text."""
+    """A file name as a link's label: printable, and every character Markdown or HTML could read
+    as syntax escaped, so a name such as `a](javascript:x).png` stays text."""
     return re.sub(r"([\\`*_{}\[\]()<>#+!|~&:$=-])", r"\\\1", _printable(name))
+
+
+def _md_alt(name: str) -> str:
+    """A file name as an image's alt text: printable, with only what could end or stretch the
+    brackets escaped (Open WebUI's Markdown, marked, keeps any other backslash in alt text;
+    alt text is never rendered as Markdown)."""
+    return re.sub(r"([\\`\[\]<>])", r"\\\1", _printable(name))
+
+
+def _md_code(text: str) -> str:
+    """A code span that shows `text` as it is (no links, no HTML), whatever backticks it holds."""
+    text = _printable(text)
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " ")
+    return f"{ticks} {text} {ticks}" if pad else f"{ticks}{text}{ticks}"
 
 
 def _md_url(url: str) -> str:
@@ -1006,14 +1020,13 @@ def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
 
 def _file_markdown(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
-    label = _md_name(name)
     if not url:
-        return f"- 📄 {label} ({_size(size)}, not kept)"
-    link = f"[{label}]({_md_url(url)})"
+        return f"- 📄 {_md_code(name)} ({_size(size)}, not kept)"
+    link = f"[{_md_name(name)}]({_md_url(url)})"
     if size == 0:
         return f"- ⁉ {link} (empty)"
     if _is_inline_image(entry, settings):
-        return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
+        return f"- 🖼 {link} ({_size(size)})\n\n  ![{_md_alt(name)}]({_md_url(url)})"
     text = _inline_text(entry, settings) if settings else None
     if text is not None:
         return f"- 📄 {link}:\n\n{_fence(text, 'text')}"

@@ -143,4 +143,20 @@ async def test_images_inline_with_inert_names(action, events: Recorder) -> None:
     # as U+FFFD), no link but the kept files' own.
     assert images == [(urls[name], name.replace("\n", "\ufffd")) for name in SHOWN]
     assert sorted(links) == sorted(urls.values())
+    # Open WebUI's marked takes alt text as written (only \\[ and \\] undone): no needless escapes.
+    assert f"![my_chart (1).png]({urls['my_chart (1).png']})" in events.messages()
     assert all(url.startswith("/cache/functions/run_code/") for url in urls.values())
+
+
+@pytest.mark.parametrize("module", ["tools", "functions"])
+def test_names_of_files_not_kept_are_code(request, module: str) -> None:
+    """Without a link (files not kept), a name is a code span: no autolink, HTML or Markdown."""
+    mod = request.getfixturevalue(module)
+    names = ["<http://x.example>.txt", "<b>x</b>.txt", "`tick`.txt", "a``b", " spaced ", "*x*"]
+    lines = [mod._file_markdown({"path": name, "size": 1}, None) for name in names]
+    for name, line in zip(names, lines, strict=True):
+        [paragraph] = [b for b in MarkdownIt("commonmark").parse(line) if b.type == "inline"]
+        kinds = [t.type for t in paragraph.children]
+        assert "code_inline" in kinds and "link_open" not in kinds and "html_inline" not in kinds
+        [code] = [t.content for t in paragraph.children if t.type == "code_inline"]
+        assert code == name, (line, code)

@@ -14,6 +14,7 @@ MIXED_FILES = PNG_CODE + (
     "png('chart.png', 4, 3, (200, 30, 30))\n"
     "png('a](javascript:x).png', 2, 2, (0, 0, 255))\n"
     "png('two\\nlines.png', 2, 2, (0, 0, 0))\n"
+    "png('my_chart (1).png', 2, 2, (9, 9, 9))\n"
     "open('photo.jpg', 'wb').write(b'\\xff\\xd8\\xff\\xe0' + bytes(60))\n"
     "open('anim.gif', 'wb').write(b'GIF89a' + bytes(20))\n"
     "open('pic.webp', 'wb').write(b'RIFF' + bytes(4) + b'WEBPVP8 ' + bytes(20))\n"
@@ -22,7 +23,15 @@ MIXED_FILES = PNG_CODE + (
     "open('empty.gif', 'wb').close()\n"
     "open('notes.txt', 'w').write('n\\n')\n"
 )
-SHOWN = ["a](javascript:x).png", "anim.gif", "chart.png", "photo.jpg", "pic.webp", "two\nlines.png"]
+SHOWN = [
+    "a](javascript:x).png",
+    "anim.gif",
+    "chart.png",
+    "my_chart (1).png",
+    "photo.jpg",
+    "pic.webp",
+    "two\nlines.png",
+]
 
 
 async def run_py(tool, events: Recorder, code: str, **kw) -> dict:
@@ -257,7 +266,7 @@ async def test_images_are_shown_and_named_to_the_model(tool, events: Recorder) -
     result = await run_py(tool, events, MIXED_FILES, u=user("images-user"))
     assert result["status"] == "OK", result
     urls = {f["path"]: f["url"] for f in result["files"]}
-    assert len(urls) == 10
+    assert len(urls) == 11
     # Only real PNG, JPEG, GIF and WebP files, each under its name and kept URL.
     shown = [{"path": name, "url": urls[name]} for name in SHOWN]
     assert result["images_shown_to_user"] == shown
@@ -269,7 +278,7 @@ async def test_images_are_shown_and_named_to_the_model(tool, events: Recorder) -
     # Every file, images too, is still listed for the model and linked in the block.
     assert set(urls) >= {"fake.png", "drawing.svg", "empty.gif", "notes.txt"}
     page = events.of("embeds")[0]["embeds"][0]
-    assert page.count('target="_blank"') == 10 and "<img" not in page
+    assert page.count('target="_blank"') == 11 and "<img" not in page
 
 
 async def test_no_images_no_picture_event(tool, events: Recorder) -> None:
