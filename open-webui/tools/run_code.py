@@ -1176,9 +1176,10 @@ def _pre(text: str) -> str:
 
 def _file_html(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
+    shown = html.escape(_printable(name))
     if not url:
-        return f"<li><code>{html.escape(name)}</code> ({_size(size)}, not kept)</li>"
-    link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{html.escape(name)}</a>'
+        return f"<li><code>{shown}</code> ({_size(size)}, not kept)</li>"
+    link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{shown}</a>'
     text = _inline_text(entry, settings) if settings and not _extension_kind(name) else None
     inline = _pre(text) if text is not None else ""
     return f"<li>{link} ({_size(size)}){inline}</li>"

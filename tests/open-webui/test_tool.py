@@ -279,6 +279,7 @@ async def test_images_are_shown_and_named_to_the_model(tool, events: Recorder) -
     assert set(urls) >= {"fake.png", "drawing.svg", "empty.gif", "notes.txt"}
     page = events.of("embeds")[0]["embeds"][0]
     assert page.count('target="_blank"') == 11 and "<img" not in page
+    assert ">two\ufffdlines.png</a>" in page and ">a](javascript:x).png</a>" in page
 
 
 async def test_no_images_no_picture_event(tool, events: Recorder) -> None:
