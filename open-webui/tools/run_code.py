@@ -1127,9 +1127,9 @@ async def _run_for_model(
 
 
 _IMAGES_NOTE = (
-    "The images in images_shown_to_user are already shown to the user in the chat, under this "
-    "tool call: do not repeat them (no Markdown images of them); refer to them by name. Other "
-    "files are listed in files with their download links."
+    "The images in images_shown_to_user are already shown to the user with this reply: do not "
+    "repeat them (no Markdown images of them); refer to them by name. Other files are listed in "
+    "files with their download links."
 )
 
 
@@ -1255,7 +1255,8 @@ def _installed_python_packages(plugins: list[dict]) -> set[tuple[str, str]] | No
     listed = set()
     for entry in python["packages"]:
         imports = entry.get("import") if isinstance(entry, dict) else None
-        names = [i for i in imports or [] if isinstance(i, str) and not i.startswith("_")]
+        imports = imports if isinstance(imports, list) else []
+        names = [i for i in imports if isinstance(i, str) and not i.startswith("_")]
         if names:
             listed.add(("/".join(dict.fromkeys(names)), str(entry.get("version"))))
     return listed
@@ -1273,7 +1274,7 @@ def _check_package_list(plugins: list[dict]) -> None:
         "nestbox: the python plugin's packages differ from the list this Tool gives the model "
         "(listed here but not installed or another version: %s; installed but not listed: %s). "
         "fix: install the Tool file of this nestbox version (open-webui/generate.py writes it "
-        "from plugins/python/packages.json)",
+        "from the python runtime's packages.json)",
         ", ".join(missing) or "none",
         ", ".join(extra) or "none",
     )
