@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import mimetypes
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -350,6 +350,7 @@ def _plugins_from_json(text: str) -> list[dict]:
             "name": str(p["name"]),
             "aliases": list(dict.fromkeys([str(p["name"]), *map(str, p.get("aliases") or [])])),
             "description": str(p.get("description") or p["name"]),
+            **({"packages": p["packages"]} if isinstance(p.get("packages"), list) else {}),
         }
         for p in plugins
     ]
@@ -905,6 +906,32 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
 
 
+def _printable(name: str) -> str:
+    """A file name with its control and format characters (newlines, bidi overrides) as U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in name)
+
+
+def _md_name(name: str) -> str:
+    """A file name as a link's label: printable, and every character Markdown or HTML could read
+    as syntax escaped, so a name such as `a](javascript:x).png` stays text."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~&:$=-])", r"\\\1", _printable(name))
+
+
+def _md_alt(name: str) -> str:
+    """A file name as an image's alt text: printable, with only what could end or stretch the
+    brackets escaped (Open WebUI's Markdown, marked, keeps any other backslash in alt text;
+    alt text is never rendered as Markdown)."""
+    return re.sub(r"([\\`\[\]<>])", r"\\\1", _printable(name))
+
+
+def _md_code(text: str) -> str:
+    """A code span that shows `text` as it is (no links, no HTML), whatever backticks it holds."""
+    text = _printable(text)
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " ")
+    return f"{ticks} {text} {ticks}" if pad else f"{ticks}{text}{ticks}"
+
+
 def _md_url(url: str) -> str:
     return urllib.parse.quote(url, safe="/:%?#=&@!$'*+,;~-._")
 
@@ -944,17 +971,62 @@ def _inline_text(entry: dict, settings: _Settings) -> str | None:
     return text
 
 
+# Shown inline (as pictures) only when the name, the kept file's URL and the file's first bytes
+# all say PNG, JPEG, GIF or WebP; anything else (SVG above all) is a link.
+_INLINE_IMAGE_TYPES = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".gif": "gif",
+    ".webp": "webp",
+}
+_IMAGE_MAGIC = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+def _image_kind(data: bytes) -> str | None:
+    for kind, signatures in _IMAGE_MAGIC.items():
+        if data.startswith(signatures):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _extension_kind(name: str) -> str | None:
+    return _INLINE_IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
+
+
+def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
+    """True for a kept, non-empty PNG, JPEG, GIF or WebP file: its name and its URL end in that
+    type's extension and the stored file starts with that type's signature."""
+    url = entry.get("url") or ""
+    kind = _extension_kind(str(entry["path"]))
+    if not kind or not entry.get("size") or kind != _extension_kind(url.split("?")[0]):
+        return False
+    path = _stored_path(entry, settings) if settings else None
+    if path is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return _image_kind(f.read(16)) == kind
+    except OSError:
+        return False
+
+
 def _file_markdown(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
-    label = _md_text(name)
     if not url:
-        return f"- 📄 `{name}` ({_size(size)}, not kept)"
-    link = f"[{label}]({_md_url(url)})"
+        return f"- 📄 {_md_code(name)} ({_size(size)}, not kept)"
+    link = f"[{_md_name(name)}]({_md_url(url)})"
     if size == 0:
         return f"- ⁉ {link} (empty)"
-    mime = mimetypes.guess_type(name)[0] or ""
-    if mime.startswith("image/") and mime != "image/svg+xml":
-        return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
+    if _is_inline_image(entry, settings):
+        return f"- 🖼 {link} ({_size(size)})\n\n  ![{_md_alt(name)}]({_md_url(url)})"
     text = _inline_text(entry, settings) if settings else None
     if text is not None:
         return f"- 📄 {link}:\n\n{_fence(text, 'text')}"

@@ -17,7 +17,6 @@ import hashlib
 import html
 import json
 import logging
-import mimetypes
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -350,6 +350,7 @@ def _plugins_from_json(text: str) -> list[dict]:
             "name": str(p["name"]),
             "aliases": list(dict.fromkeys([str(p["name"]), *map(str, p.get("aliases") or [])])),
             "description": str(p.get("description") or p["name"]),
+            **({"packages": p["packages"]} if isinstance(p.get("packages"), list) else {}),
         }
         for p in plugins
     ]
@@ -905,6 +906,32 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
 
 
+def _printable(name: str) -> str:
+    """A file name with its control and format characters (newlines, bidi overrides) as U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in name)
+
+
+def _md_name(name: str) -> str:
+    """A file name as a link's label: printable, and every character Markdown or HTML could read
+    as syntax escaped, so a name such as `a](javascript:x).png` stays text."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~&:$=-])", r"\\\1", _printable(name))
+
+
+def _md_alt(name: str) -> str:
+    """A file name as an image's alt text: printable, with only what could end or stretch the
+    brackets escaped (Open WebUI's Markdown, marked, keeps any other backslash in alt text;
+    alt text is never rendered as Markdown)."""
+    return re.sub(r"([\\`\[\]<>])", r"\\\1", _printable(name))
+
+
+def _md_code(text: str) -> str:
+    """A code span that shows `text` as it is (no links, no HTML), whatever backticks it holds."""
+    text = _printable(text)
+    ticks = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " ")
+    return f"{ticks} {text} {ticks}" if pad else f"{ticks}{text}{ticks}"
+
+
 def _md_url(url: str) -> str:
     return urllib.parse.quote(url, safe="/:%?#=&@!$'*+,;~-._")
 
@@ -944,17 +971,62 @@ def _inline_text(entry: dict, settings: _Settings) -> str | None:
     return text
 
 
+# Shown inline (as pictures) only when the name, the kept file's URL and the file's first bytes
+# all say PNG, JPEG, GIF or WebP; anything else (SVG above all) is a link.
+_INLINE_IMAGE_TYPES = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".gif": "gif",
+    ".webp": "webp",
+}
+_IMAGE_MAGIC = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+}
+
+
+def _image_kind(data: bytes) -> str | None:
+    for kind, signatures in _IMAGE_MAGIC.items():
+        if data.startswith(signatures):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _extension_kind(name: str) -> str | None:
+    return _INLINE_IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
+
+
+def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
+    """True for a kept, non-empty PNG, JPEG, GIF or WebP file: its name and its URL end in that
+    type's extension and the stored file starts with that type's signature."""
+    url = entry.get("url") or ""
+    kind = _extension_kind(str(entry["path"]))
+    if not kind or not entry.get("size") or kind != _extension_kind(url.split("?")[0]):
+        return False
+    path = _stored_path(entry, settings) if settings else None
+    if path is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return _image_kind(f.read(16)) == kind
+    except OSError:
+        return False
+
+
 def _file_markdown(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
-    label = _md_text(name)
     if not url:
-        return f"- 📄 `{name}` ({_size(size)}, not kept)"
-    link = f"[{label}]({_md_url(url)})"
+        return f"- 📄 {_md_code(name)} ({_size(size)}, not kept)"
+    link = f"[{_md_name(name)}]({_md_url(url)})"
     if size == 0:
         return f"- ⁉ {link} (empty)"
-    mime = mimetypes.guess_type(name)[0] or ""
-    if mime.startswith("image/") and mime != "image/svg+xml":
-        return f"- 🖼 {link} ({_size(size)})\n\n  ![{label}]({_md_url(url)})"
+    if _is_inline_image(entry, settings):
+        return f"- 🖼 {link} ({_size(size)})\n\n  ![{_md_alt(name)}]({_md_url(url)})"
     text = _inline_text(entry, settings) if settings else None
     if text is not None:
         return f"- 📄 {link}:\n\n{_fence(text, 'text')}"
@@ -1043,23 +1115,38 @@ async def _run_for_model(
     outcome = await _execute(job, emitter, label)
     outcome.result["notices"] = [*notes, *outcome.result["notices"]]
     headline = await _final_status(emitter, outcome)
-    await _show(emitter, outcome, headline)
-    return json.dumps(_for_model(outcome, headline), ensure_ascii=False)
+    images = await asyncio.to_thread(
+        lambda: [f for f in _output_files(outcome) if _is_inline_image(f, outcome.settings)]
+    )
+    await _show(emitter, outcome, headline, images)
+    answer = _for_model(outcome, headline)
+    if images:
+        answer["images_shown_to_user"] = [{"path": f["path"], "url": f["url"]} for f in images]
+        answer["note"] = _IMAGES_NOTE
+    return json.dumps(answer, ensure_ascii=False)
 
 
-async def _show(emitter: _Emitter, outcome: _Outcome, headline: str) -> None:
+_IMAGES_NOTE = (
+    "The images in images_shown_to_user are already shown to the user with this reply: do not "
+    "repeat them (no Markdown images of them); refer to them by name. Other files are listed in "
+    "files with their download links."
+)
+
+
+async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: list[dict]) -> None:
     """Show the run to the user in ways Open WebUI 0.12.4 keeps in the stored chat.
 
-    A `message` event would be lost: during a tool call the reply is rebuilt from its
-    structured output when the model answers. So: a collapsible HTML block (an `embeds` event:
-    code, stdout, stderr, files), images as message files, and a source with code and output."""
+    Text a tool adds to the reply (a `message` event, Markdown such as `![plot](url)`) is lost:
+    during a tool call the reply is rebuilt from its structured output when the model answers.
+    So: a collapsible HTML block (an `embeds` event: code, stdout, stderr, files), the images as
+    pictures (a `files` event: the message's files of type image, shown above its text and
+    saved with it), and a source with code and output."""
     files = _output_files(outcome)
     html_files = await asyncio.to_thread(lambda: [_file_html(f, outcome.settings) for f in files])
     page = _embed_html(outcome, headline, html_files)
     await _emit(emitter, "embeds", {"embeds": [page]})
-    images = [f for f in files if f.get("url") and _is_image(f["path"])]
     if images:
-        shown = [{"type": "image", "url": f["url"], "name": f["path"]} for f in images]
+        shown = [{"type": "image", "url": f["url"], "name": _printable(f["path"])} for f in images]
         await _emit(emitter, "files", {"files": shown})
     lang = outcome.language
     result = outcome.result
@@ -1083,21 +1170,17 @@ _EMBED_STYLE = (
 )
 
 
-def _is_image(name: str) -> bool:
-    mime = mimetypes.guess_type(name)[0] or ""
-    return mime.startswith("image/") and mime != "image/svg+xml"
-
-
 def _pre(text: str) -> str:
     return f"<pre>{html.escape(text)}</pre>"
 
 
 def _file_html(entry: dict, settings: _Settings | None) -> str:
     name, size, url = str(entry["path"]), int(entry.get("size") or 0), entry.get("url")
+    shown = html.escape(_printable(name))
     if not url:
-        return f"<li><code>{html.escape(name)}</code> ({_size(size)}, not kept)</li>"
-    link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{html.escape(name)}</a>'
-    text = _inline_text(entry, settings) if settings and not _is_image(name) else None
+        return f"<li><code>{shown}</code> ({_size(size)}, not kept)</li>"
+    link = f'<a href="{html.escape(_md_url(url))}" target="_blank" rel="noopener">{shown}</a>'
+    text = _inline_text(entry, settings) if settings and not _extension_kind(name) else None
     inline = _pre(text) if text is not None else ""
     return f"<li>{link} ({_size(size)}){inline}</li>"
 
@@ -1121,6 +1204,82 @@ def _embed_html(outcome: _Outcome, headline: str, files: list[str]) -> str:
     )
 
 
+# ---- generated by open-webui/generate.py from the python runtime's packages.json: begin ----
+# (import name, version) of each package the python plugin has besides the standard
+# library; empty: the standard library only.
+_PYTHON_PACKAGES: tuple[tuple[str, str], ...] = ()
+# ---- generated: end ----
+
+
+def _python_doc(packages: tuple[tuple[str, str], ...]) -> str:
+    """run_python_code's description (what the model reads), naming the installed packages."""
+    imports = {name for packaged, _ in packages for name in packaged.split("/")}
+    if packages:
+        listed = ", ".join(f"{name} {version}" for name, version in packages)
+        have = [
+            f"Installed packages (import name and version), besides the standard library: {listed}.",
+            "Nothing else can be installed (no pip install); no network, no threads, no subprocess.",
+        ]
+    else:
+        have = [
+            "Only the standard library is available: no pip packages (no numpy, pandas, requests, "
+            "matplotlib), no threads, no subprocess, no network."
+        ]
+    images = "PNG, JPEG, GIF and WebP images written there are shown to the user in the chat."
+    if "matplotlib" in imports:
+        images += (
+            " matplotlib figures shown with plt.show() or left open at the end are saved as PNG "
+            "files and shown the same way."
+        )
+    lines = [
+        "Run a Python 3 program in a secure sandbox and return its output as JSON (status, "
+        "stdout, stderr, message, files, images_shown_to_user).",
+        *have,
+        "The working directory is /work: files the user attached to the chat are there "
+        "(read-only), and files the program writes there are returned to the user with download "
+        "links.",
+        images,
+        "Time and memory are limited (by default 30 s and 128 MB). print() everything you want "
+        "to see.",
+        ":param code: The complete Python program to run.",
+    ]
+    return "\n" + "".join(f"        {line}\n" for line in lines) + "        "
+
+
+def _installed_python_packages(plugins: list[dict]) -> set[tuple[str, str]] | None:
+    """The python plugin's packages as the generated block names them (generate.py), or None
+    when this nestbox does not list them."""
+    python = next((p for p in plugins if p["name"] == "python" and "packages" in p), None)
+    if python is None:
+        return None
+    listed = set()
+    for entry in python["packages"]:
+        imports = entry.get("import") if isinstance(entry, dict) else None
+        imports = imports if isinstance(imports, list) else []
+        names = [i for i in imports if isinstance(i, str) and not i.startswith("_")]
+        if names:
+            listed.add(("/".join(dict.fromkeys(names)), str(entry.get("version"))))
+    return listed
+
+
+def _check_package_list(plugins: list[dict]) -> None:
+    """Warn when the installed python plugin's packages are not the ones this Tool tells the
+    model about (a Tool file from another nestbox version)."""
+    installed = _installed_python_packages(plugins)
+    if installed is None or installed == set(_PYTHON_PACKAGES):
+        return
+    missing = sorted(name for name, _ in set(_PYTHON_PACKAGES) - installed)
+    extra = sorted(name for name, _ in installed - set(_PYTHON_PACKAGES))
+    _log.warning(
+        "nestbox: the python plugin's packages differ from the list this Tool gives the model "
+        "(listed here but not installed or another version: %s; installed but not listed: %s). "
+        "fix: install the Tool file of this nestbox version (open-webui/generate.py writes it "
+        "from the python runtime's packages.json)",
+        ", ".join(missing) or "none",
+        ", ".join(extra) or "none",
+    )
+
+
 class Tools:
     """Run code that the model writes in nestbox's sandbox."""
 
@@ -1133,6 +1292,7 @@ class Tools:
     def __init__(self) -> None:
         self.valves = self.Valves()
         plugins = _installed_plugins(_binary_of(self.valves))
+        _check_package_list(plugins)
         names = ", ".join(p["name"] for p in plugins)
         Tools.run_code.__doc__ = _RUN_CODE_DOC.format(plugins=_plugin_summary(plugins), names=names)
 
@@ -1143,13 +1303,7 @@ class Tools:
         __event_emitter__: _Emitter = None,
         __files__: list | None = None,
     ) -> str:
-        """
-        Run a Python 3.12 program in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files).
-        Only the standard library is available: no pip packages (no numpy, pandas, requests, matplotlib), no threads, no subprocess, no network.
-        The working directory is /work: files the user attached to the chat are there (read-only), and files the program writes there are given to the user with download links.
-        Time and memory are limited (by default 30 s and 128 MB). print() everything you want to see.
-        :param code: The complete Python program to run.
-        """
+        """Set from _python_doc() and the generated _PYTHON_PACKAGES below the class."""
         return await _run_for_model(self, "python", code, __user__, __event_emitter__, __files__)
 
     async def run_bash_command(
@@ -1161,7 +1315,7 @@ class Tools:
     ) -> str:
         """
         Run a bash script in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files).
-        The shell is bash-compatible with about 160 common commands built in (echo, ls, cat, grep, sed, awk, sort, head, wc, find, jq ...); python3 can be called from the script (standard library only). No network, no package installs.
+        The shell is bash-compatible with about 160 common commands built in (echo, ls, cat, grep, sed, awk, sort, head, wc, find, jq ...); python3 can be called from the script (the same Python, with the same packages, as run_python_code). No network, no package installs.
         The working directory is /work: files the user attached to the chat are there (read-only), and files the script writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 128 MB).
         :param code: The bash script to run.
@@ -1182,10 +1336,12 @@ class Tools:
         return await _run_for_model(self, name, code, __user__, __event_emitter__, __files__)
 
 
+Tools.run_python_code.__doc__ = _python_doc(_PYTHON_PACKAGES)
+
 _RUN_CODE_DOC = """
         Run code in a secure sandbox, in one of the installed languages, and return its output as JSON (status, stdout, stderr, message, files).
         Installed: {plugins}.
-        No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
+        Python has the packages named in run_python_code's description. No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 128 MB).
         :param language: The language of the code: one of {names} (or an alias listed above).
         :param code: The complete program to run.

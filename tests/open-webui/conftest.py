@@ -1,9 +1,12 @@
 """Fixtures for the Open WebUI files: the real nestbox binary, the two files loaded as plain
 modules or through Open WebUI's own loader, and a recording event emitter."""
 
+import functools
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import types
 from collections.abc import Iterator
@@ -15,9 +18,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
 FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
+GENERATE_FILE = REPO / "open-webui" / "generate.py"
 NESTBOX = os.environ.get(
     "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
 )
+
+
+def _load_generator() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("nestbox_owui_generate", GENERATE_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The runtime's package list as open-webui/generate.py finds it (the manifest names it), or
+# None: the standard library only.
+PACKAGES_FILE: Path | None = _load_generator().packages_file()
 
 # Open WebUI reads its settings when it is first imported: set them before any test imports it.
 _OWUI_DATA = tempfile.mkdtemp(prefix="nestbox-owui-test-")
@@ -71,6 +87,49 @@ def nestbox() -> str:
     if not os.access(NESTBOX, os.X_OK):
         pytest.fail(f"the nestbox binary is missing at {NESTBOX} (set $NESTBOX)")
     return NESTBOX
+
+
+@functools.cache
+def python_imports() -> frozenset[str]:
+    """The import names of the packages the installed python plugin has, as the real nestbox
+    reports them (`nestbox plugins list --json`, the python plugin's `packages`)."""
+    done = subprocess.run([NESTBOX, "plugins", "list", "--json"], capture_output=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"`nestbox plugins list --json` failed: {done.stderr.decode()[-2000:]}")
+    [python] = [p for p in json.loads(done.stdout) if p["name"] == "python"]
+    return frozenset(_names(python.get("packages") or []))
+
+
+def _names(packages: list[dict]) -> set[str]:
+    """Import and distribution names (pandas is both), so a listing without import names
+    still counts."""
+    return {n for p in packages for n in [*p.get("import", []), p.get("distribution", "")] if n}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `needs_packages("pandas", ...)` run when the python plugin has those packages.
+    They are skipped only while this checkout's python runtime does not promise them
+    (plugins/python/packages.json does not list them); once it does, a plugin without them
+    fails the test (a broken or stale install), never skips it. Checked before any fixture
+    runs, so a skipped test starts no server."""
+    marker = item.get_closest_marker("needs_packages")
+    if marker is None:
+        return
+    wanted = set(marker.args)
+    missing = sorted(wanted - python_imports())
+    if not missing:
+        return
+    promised = _names(json.loads(PACKAGES_FILE.read_text())) if PACKAGES_FILE else set()
+    if wanted & promised:
+        pytest.fail(
+            f"the python plugin of {NESTBOX} lacks {', '.join(missing)}, which "
+            f"{PACKAGES_FILE.relative_to(REPO)} lists: the runtime is missing or stale. fix: "
+            "scripts/setup.sh, then check `nestbox plugins list --json`"
+        )
+    pytest.skip(
+        f"this checkout's python runtime has no {', '.join(missing)} (its package list, "
+        "named by plugins/python/plugin.toml, does not list them)"
+    )
 
 
 @pytest.fixture(autouse=True)

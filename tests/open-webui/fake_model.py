@@ -1,8 +1,9 @@
 """A tiny OpenAI-compatible model server for the end-to-end test, on 127.0.0.1 only.
 
-Its one model, `fake-model`, answers a chat that offers `run_python_code` with a call to it;
-once the chat holds the tool's result it answers with a final text that contains a python
-block (for the Action); anything else (title or tag generation) gets a short text."""
+Its one model, `fake-model`, answers a chat that offers `run_python_code` with a call to it,
+running the code PROMPTS gives for the prompt in the chat's user messages; once the chat holds
+the tool's result it answers with a final text that contains a python block (for the Action);
+anything else (title or tag generation) gets a short text."""
 
 import json
 import threading
@@ -10,12 +11,36 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from images import PNG_CODE
+
 MODEL = "fake-model"
 TOOL_CODE = (
     'print("hello from the tool", 6 * 7)\n'
     'open("report.txt", "w").write("line one\\nline two\\n")\n'
     'print(open("notes.txt").read().strip())\n'
 )
+CHART_CODE = PNG_CODE + "png('chart.png', 40, 30, (30, 120, 200))\nprint('drawn')\n"
+PANDAS_CODE = (
+    "import pandas as pd\n"
+    "df = pd.read_csv('data.csv')\n"
+    "print(len(df), df['temp'].sum(), df.loc[df['temp'].idxmax(), 'city'])\n"
+)
+MATPLOTLIB_CODE = (
+    "import matplotlib.pyplot as plt\n"
+    "fig, ax = plt.subplots(figsize=(3, 2))\n"
+    "ax.bar(['a', 'b', 'c'], [3, 1, 2])\n"
+    "fig.savefig('bars.png')\n"
+    "plt.figure()\n"
+    "plt.plot([1, 2, 3], [1, 4, 9])\n"
+    "plt.show()\n"
+)
+# The first user message of a chat -> the code the model runs.
+PROMPTS = {
+    "run something": TOOL_CODE,
+    "draw a chart": CHART_CODE,
+    "summarise the csv": PANDAS_CODE,
+    "plot with matplotlib": MATPLOTLIB_CODE,
+}
 FINAL_TEXT = (
     "The tool ran. To run it yourself:\n\n"
     "```python\nprint('from the action', sum(range(10)))\nopen('action.txt', 'w').write('A\\n')\n```\n"
@@ -97,10 +122,23 @@ def _reply(request: dict) -> dict:
     tools = [t.get("function", {}).get("name") for t in request.get("tools") or []]
     answered = any(m.get("role") == "tool" for m in request.get("messages", []))
     if "run_python_code" in tools and not answered:
-        return {"tool_call": {"name": "run_python_code", "arguments": {"code": TOOL_CODE}}}
+        code = _code_for(request)
+        return {"tool_call": {"name": "run_python_code", "arguments": {"code": code}}}
     if answered:
         return {"content": FINAL_TEXT}
     return {"content": '{"title": "Fake chat", "tags": [], "follow_ups": []}'}
+
+
+def _code_for(request: dict) -> str:
+    """The code for the prompt the user messages contain (Open WebUI may wrap them in context)."""
+    text = ""
+    for message in request.get("messages", []):
+        content = message.get("content") if message.get("role") == "user" else ""
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        text += str(content or "")
+    [code] = [code for prompt, code in PROMPTS.items() if prompt in text]
+    return code
 
 
 def _base() -> dict:

@@ -94,14 +94,19 @@ class OpenWebUI:
             return raw
 
     def get_raw(self, path: str) -> tuple[int, bytes]:
+        status, _, body = self.get_file(path)
+        return status, body
+
+    def get_file(self, path: str) -> tuple[int, str, bytes]:
+        """Status, Content-Type and body of a GET (with the token, if any)."""
         request = urllib.request.Request(self.base + path)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(request, timeout=30) as r:
-                return r.status, r.read()
+                return r.status, r.headers.get("Content-Type", ""), r.read()
         except urllib.error.HTTPError as e:
-            return e.code, e.read()
+            return e.code, e.headers.get("Content-Type", ""), e.read()
 
     def sign_up(self, name: str, email: str) -> str:
         saved, self.token = self.token, ""

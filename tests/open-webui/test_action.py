@@ -1,8 +1,10 @@
 """The Action Function ("Run code" button) with the real nestbox binary."""
 
 import pytest
+from markdown_it import MarkdownIt
 
 from conftest import Recorder, user
+from test_tool import MIXED_FILES, SHOWN
 
 PLUGINS = [
     {"name": "python", "aliases": ["python", "python3", "py"], "description": "Python"},
@@ -115,3 +117,46 @@ async def test_action_syntax_error_and_timeout(action, events: Recorder, monkeyp
     assert answer["status"] == "TIMEOUT"
     assert answer["stdout"] == "t0\n"
     assert "```text\nt0\n```" in events.messages()
+
+
+def rendered(markdown: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (src, alt) of every image and the href of every link, as a CommonMark renderer
+    reads the Markdown."""
+    images, links = [], []
+    for block in MarkdownIt("commonmark").parse(markdown):
+        for token in block.children or []:
+            if token.type == "image":
+                alt = "".join(child.content for child in token.children or [])
+                images.append((token.attrGet("src"), alt))
+            elif token.type == "link_open":
+                links.append(token.attrGet("href"))
+    return images, links
+
+
+async def test_images_inline_with_inert_names(action, events: Recorder) -> None:
+    content = f"```python\n{MIXED_FILES}```"
+    answer = await action.action(body(content), __user__=user("pics"), __event_emitter__=events)
+    assert answer["status"] == "OK", answer
+    urls = {f["path"]: f["url"] for f in answer["files"]}
+    images, links = rendered(events.messages())
+    # Real PNG, JPEG, GIF and WebP files only, each alt text the whole name (a newline shown
+    # as U+FFFD), no link but the kept files' own.
+    assert images == [(urls[name], name.replace("\n", "\ufffd")) for name in SHOWN]
+    assert sorted(links) == sorted(urls.values())
+    # Open WebUI's marked takes alt text as written (only \\[ and \\] undone): no needless escapes.
+    assert f"![my_chart (1).png]({urls['my_chart (1).png']})" in events.messages()
+    assert all(url.startswith("/cache/functions/run_code/") for url in urls.values())
+
+
+@pytest.mark.parametrize("module", ["tools", "functions"])
+def test_names_of_files_not_kept_are_code(request, module: str) -> None:
+    """Without a link (files not kept), a name is a code span: no autolink, HTML or Markdown."""
+    mod = request.getfixturevalue(module)
+    names = ["<http://x.example>.txt", "<b>x</b>.txt", "`tick`.txt", "a``b", " spaced ", "*x*"]
+    lines = [mod._file_markdown({"path": name, "size": 1}, None) for name in names]
+    for name, line in zip(names, lines, strict=True):
+        [paragraph] = [b for b in MarkdownIt("commonmark").parse(line) if b.type == "inline"]
+        kinds = [t.type for t in paragraph.children]
+        assert "code_inline" in kinds and "link_open" not in kinds and "html_inline" not in kinds
+        [code] = [t.content for t in paragraph.children if t.type == "code_inline"]
+        assert code == name, (line, code)

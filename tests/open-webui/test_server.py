@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FUNCTION_FILE, TOOL_FILE
-from fake_model import FakeModel
+from fake_model import CHART_CODE, FakeModel
+from images import png_bytes
 from owui_server import OpenWebUI
 
 pytestmark = pytest.mark.server
@@ -70,18 +71,16 @@ def upload(owui: OpenWebUI, name: str, data: bytes) -> str:
         return json.loads(r.read())["id"]
 
 
-@pytest.fixture(scope="session")
-def chat(server: OpenWebUI) -> types.SimpleNamespace:
-    """One chat in which the model called the tool (with an attached file) and answered."""
-    fid = upload(server, "notes.txt", b"remember the milk\n")
-    files = [{"type": "file", "id": fid, "name": "notes.txt"}]
+def start_chat(server: OpenWebUI, prompt: str, files: list[dict]) -> types.SimpleNamespace:
+    """A chat whose user message is `prompt` (the fake model runs the code fake_model.PROMPTS
+    gives for it) with `files` attached; returns once the reply is done."""
     uid, aid, now = str(uuid.uuid4()), str(uuid.uuid4()), int(time.time())
     user_message = {
         "id": uid,
         "parentId": None,
         "childrenIds": [aid],
         "role": "user",
-        "content": "run something",
+        "content": prompt,
         "files": files,
         "timestamp": now,
         "models": ["fake-model"],
@@ -110,7 +109,7 @@ def chat(server: OpenWebUI) -> types.SimpleNamespace:
     )
     request = {
         "model": "fake-model",
-        "messages": [{"role": "user", "content": "run something"}],
+        "messages": [{"role": "user", "content": prompt}],
         "stream": True,
         "tool_ids": [TOOL_ID],
         "files": files,
@@ -124,6 +123,13 @@ def chat(server: OpenWebUI) -> types.SimpleNamespace:
     assert started.get("status") is True, started
     message = wait_done(server, created["id"], aid)
     return types.SimpleNamespace(id=created["id"], uid=uid, aid=aid, message=message, files=files)
+
+
+@pytest.fixture(scope="session")
+def chat(server: OpenWebUI) -> types.SimpleNamespace:
+    """One chat in which the model called the tool (with an attached file) and answered."""
+    fid = upload(server, "notes.txt", b"remember the milk\n")
+    return start_chat(server, "run something", [{"type": "file", "id": fid, "name": "notes.txt"}])
 
 
 def wait_done(server: OpenWebUI, chat_id: str, message_id: str, timeout: float = 120) -> dict:
@@ -226,3 +232,78 @@ def test_action_sees_the_chats_attachment(server: OpenWebUI, chat) -> None:
     }
     answer = server.api("POST", f"/api/chat/actions/{ACTION_ID}", body)
     assert (answer["status"], answer["stdout"]) == ("OK", "REMEMBER THE MILK\n\n")
+
+
+def press_action(server: OpenWebUI, chat, content: str) -> tuple[dict, dict]:
+    """Press "Run code" under the chat's reply, as if its text were `content`; returns the
+    action's answer and the reply as stored afterwards."""
+    body = {
+        "model": "fake-model",
+        "messages": [
+            {"id": chat.uid, "role": "user", "content": "run something"},
+            {"id": chat.aid, "role": "assistant", "content": content},
+        ],
+        "chat_id": chat.id,
+        "id": chat.aid,
+        "session_id": "test-session",
+    }
+    answer = server.api("POST", f"/api/chat/actions/{ACTION_ID}", body)
+    return answer, stored(server, chat.id, chat.aid)
+
+
+CHART = png_bytes(40, 30, (30, 120, 200))
+
+
+@pytest.fixture(scope="session")
+def chart_chat(server: OpenWebUI) -> types.SimpleNamespace:
+    """A chat in which the model's code drew a PNG (with the standard library)."""
+    return start_chat(server, "draw a chart", [])
+
+
+def test_tool_image_is_shown_inline_and_served(server: OpenWebUI, chart_chat) -> None:
+    message = chart_chat.message
+    result = tool_result(message)
+    assert (result["status"], result["stdout"]) == ("OK", "drawn\n"), result
+    [chart] = result["files"]
+    # The model is told what the user already sees, with the link.
+    assert result["images_shown_to_user"] == [{"path": "chart.png", "url": chart["url"]}]
+    assert "do not repeat them" in result["note"]
+    assert any('"images_shown_to_user"' in r for r in server.fake.tool_results())
+    # The picture, saved with the reply (the browser shows a message's image files above its
+    # text), and the PNG behind it.
+    assert message["files"] == [{"type": "image", "url": chart["url"], "name": "chart.png"}]
+    assert server.get_file(chart["url"]) == (200, "image/png", CHART)
+
+
+def test_action_image_is_shown_inline_and_served(server: OpenWebUI, chart_chat) -> None:
+    answer, after = press_action(server, chart_chat, f"```python\n{CHART_CODE}```\n")
+    assert answer["status"] == "OK", answer
+    [chart] = answer["files"]
+    assert f"![chart.png]({chart['url']})" in after["content"]
+    assert server.get_file(chart["url"]) == (200, "image/png", CHART)
+
+
+@pytest.mark.needs_packages("pandas")
+def test_tool_reads_an_attached_csv_with_pandas(server: OpenWebUI) -> None:
+    fid = upload(server, "data.csv", b"city,temp\nOslo,3\nRome,14\nCairo,25\n")
+    files = [{"type": "file", "id": fid, "name": "data.csv"}]
+    result = tool_result(start_chat(server, "summarise the csv", files).message)
+    assert result["status"] == "OK", result
+    assert result["stdout"] == "3 42 Cairo\n"
+    assert result["files"] == []
+
+
+@pytest.mark.needs_packages("matplotlib")
+def test_tool_matplotlib_figures_are_shown_inline(server: OpenWebUI) -> None:
+    message = start_chat(server, "plot with matplotlib", []).message
+    result = tool_result(message)
+    assert result["status"] == "OK", result
+    shown = result["images_shown_to_user"]
+    # The figure the code saved, and the one it showed (saved by the runtime as figure_1.png);
+    # the saved one is not saved twice.
+    assert [image["path"] for image in shown] == ["bars.png", "figure_1.png"], shown
+    pictures = [{"type": "image", "url": i["url"], "name": i["path"]} for i in shown]
+    assert message["files"] == pictures
+    for image in shown:
+        status, kind, data = server.get_file(image["url"])
+        assert (status, kind, data[:8]) == (200, "image/png", b"\x89PNG\r\n\x1a\n")

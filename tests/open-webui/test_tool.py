@@ -7,6 +7,31 @@ from pathlib import Path
 import pytest
 
 from conftest import Recorder, user
+from images import PNG_CODE
+
+# Real images, a PNG name on text, an SVG, an empty GIF and a name made to break Markdown.
+MIXED_FILES = PNG_CODE + (
+    "png('chart.png', 4, 3, (200, 30, 30))\n"
+    "png('a](javascript:x).png', 2, 2, (0, 0, 255))\n"
+    "png('two\\nlines.png', 2, 2, (0, 0, 0))\n"
+    "png('my_chart (1).png', 2, 2, (9, 9, 9))\n"
+    "open('photo.jpg', 'wb').write(b'\\xff\\xd8\\xff\\xe0' + bytes(60))\n"
+    "open('anim.gif', 'wb').write(b'GIF89a' + bytes(20))\n"
+    "open('pic.webp', 'wb').write(b'RIFF' + bytes(4) + b'WEBPVP8 ' + bytes(20))\n"
+    "open('fake.png', 'w').write('<html>not a picture</html>')\n"
+    "open('drawing.svg', 'w').write('<svg xmlns=\"http://www.w3.org/2000/svg\"/>')\n"
+    "open('empty.gif', 'wb').close()\n"
+    "open('notes.txt', 'w').write('n\\n')\n"
+)
+SHOWN = [
+    "a](javascript:x).png",
+    "anim.gif",
+    "chart.png",
+    "my_chart (1).png",
+    "photo.jpg",
+    "pic.webp",
+    "two\nlines.png",
+]
 
 
 async def run_py(tool, events: Recorder, code: str, **kw) -> dict:
@@ -235,3 +260,48 @@ async def test_many_files_from_a_real_run_are_clipped(tool, events: Recorder) ->
     assert result["files_not_shown"] == 1150
     [page] = events.of("embeds")[0]["embeds"]
     assert "1150 more files not shown" in page
+
+
+async def test_images_are_shown_and_named_to_the_model(tool, events: Recorder) -> None:
+    result = await run_py(tool, events, MIXED_FILES, u=user("images-user"))
+    assert result["status"] == "OK", result
+    urls = {f["path"]: f["url"] for f in result["files"]}
+    assert len(urls) == 11
+    # Only real PNG, JPEG, GIF and WebP files, each under its name and kept URL.
+    shown = [{"path": name, "url": urls[name]} for name in SHOWN]
+    assert result["images_shown_to_user"] == shown
+    assert "do not repeat them" in result["note"]
+    pictures = [
+        {"type": "image", "url": urls[name], "name": name.replace("\n", "\ufffd")} for name in SHOWN
+    ]
+    assert events.of("files") == [{"files": pictures}]
+    # Every file, images too, is still listed for the model and linked in the block.
+    assert set(urls) >= {"fake.png", "drawing.svg", "empty.gif", "notes.txt"}
+    page = events.of("embeds")[0]["embeds"][0]
+    assert page.count('target="_blank"') == 11 and "<img" not in page
+    assert ">two\ufffdlines.png</a>" in page and ">a](javascript:x).png</a>" in page
+
+
+async def test_no_images_no_picture_event(tool, events: Recorder) -> None:
+    result = await run_py(tool, events, "open('drawing.svg', 'w').write('<svg/>')")
+    assert result["status"] == "OK", result
+    assert "images_shown_to_user" not in result and "note" not in result
+    assert events.of("files") == []
+
+
+async def test_many_images_are_clipped_like_other_files(
+    tool, events: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_EXECUTION", "100")
+    code = (
+        PNG_CODE
+        + "for i in range(60):\n    png(f'{i:02d}' + 'n' * 170 + '.png', 1, 1, (i, 0, 0))\n"
+    )
+    result = await run_py(tool, events, code, u=user("many-images"))
+    assert result["status"] == "OK", result
+    assert (len(result["files"]), result["files_not_shown"]) == (50, 10)
+    shown = result["images_shown_to_user"]
+    assert [i["path"] for i in shown] == [f["path"] for f in result["files"]]
+    assert all(len(i["path"]) <= 160 and i["path"].endswith("n.png") for i in shown)
+    [pictures] = events.of("files")
+    assert [p["name"] for p in pictures["files"]] == [i["path"] for i in shown]
