@@ -72,7 +72,7 @@ _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "RUST_BACKTR
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _BUILTIN_PLUGINS = (
-    {"name": "python", "aliases": ["python", "python3", "py"], "description": "Python 3.12"},
+    {"name": "python", "aliases": ["python", "python3", "py"], "description": "Python 3.15"},
     {"name": "bash", "aliases": ["bash", "sh", "shell"], "description": "bash"},
 )
 _INLINE_MAX_LINES = 128
@@ -114,7 +114,7 @@ class _Valves(BaseModel):
         description="Network for the code. nestbox refuses true: it has no safe egress yet.",
     )
     MAX_RUNTIME_SECONDS: int = Field(default=30, ge=1, description="Wall-clock limit per run.")
-    MAX_RAM_MEGABYTES: int = Field(default=128, ge=1, description="Memory limit per run (MiB).")
+    MAX_RAM_MEGABYTES: int = Field(default=256, ge=1, description="Memory limit per run (MiB).")
     REQUIRE_RESOURCE_LIMITING: bool = Field(
         default=True, description="Refuse to run when the limits cannot be enforced."
     )

@@ -35,7 +35,7 @@ async def test_tool_specs_exactly(owui) -> None:
     }
     python = specs["run_python_code"]["description"]
     assert python.startswith("Run a Python 3 program in a secure sandbox")
-    for promise in ("standard library", "no network", "/work", "download links", "30 s and 128 MB"):
+    for promise in ("standard library", "no network", "/work", "download links", "30 s and 256 MB"):
         assert promise in python
     bash = specs["run_bash_command"]["description"]
     assert "python3 can be called from the script" in bash and "No network" in bash

@@ -71,7 +71,7 @@ def test_safe_defaults(tools) -> None:
     assert valves.REQUIRE_RESOURCE_LIMITING is True
     assert valves.AUTO_INSTALL is False and valves.CHECK_FOR_UPDATES is False
     assert valves.DEBUG is False
-    assert (valves.MAX_RUNTIME_SECONDS, valves.MAX_RAM_MEGABYTES) == (30, 128)
+    assert (valves.MAX_RUNTIME_SECONDS, valves.MAX_RAM_MEGABYTES) == (30, 256)
     assert (valves.MAX_FILES_PER_EXECUTION, valves.MAX_FILES_PER_USER) == (32, 4096)
     assert valves.MAX_MEGABYTES_PER_USER == 256
     assert valves.WEB_ACCESSIBLE_DIRECTORY_URL == "/cache/functions/run_code"
@@ -150,7 +150,7 @@ async def test_debug_adds_detail_but_no_host_details(tool, events: Recorder, mon
     result = await run(tool, events)
     assert result["status"] == "OK"
     status = events.final_status()
-    assert "[python 3.12.0;" in status and "gvisor/" in status
+    assert "[python 3.15.0;" in status and "gvisor/" in status
     everything = json.dumps(events.events) + json.dumps(result)
     assert os.environ["PATH"] not in everything
     assert os.environ["CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY"] not in everything

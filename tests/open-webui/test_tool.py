@@ -100,7 +100,7 @@ async def test_memory_limit(tool, events: Recorder) -> None:
     result = await run_py(tool, events, code)
     assert result["status"] == "MEMORY_LIMIT"
     assert events.final_status() == (
-        "Out of memory: the code tried to use more than its memory limit of 128 MiB"
+        "Out of memory: the code tried to use more than its memory limit of 256 MiB"
     )
     assert "MemoryError" in result["stderr"]
 
@@ -202,7 +202,7 @@ async def test_user_valves_only_tighten(tools, tool, events: Recorder) -> None:
     me = {**user(), "valves": tools.Tools.UserValves(MAX_RAM_MEGABYTES=100000)}
     result = await run_py(tool, events, "print('clamped')", u=me)
     assert result["status"] == "OK"
-    assert any("clamp" in n or "128" in n for n in result["notices"]), result["notices"]
+    assert any("clamp" in n or "256" in n for n in result["notices"]), result["notices"]
 
 
 async def test_child_gets_no_secrets_from_open_webui_env(
