@@ -39,8 +39,11 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(:|$)")
 
 
 def exception_text(stderr: str) -> str:
-    """The exception that ended the program: its `Type: message` line and what follows it."""
+    """The exception that ended the program: its `Type: message` line and what follows it, less
+    the note lines nestbox itself adds at the end (`nestbox: ...`, e.g. after a missing module)."""
     lines = stderr.rstrip("\n").split("\n")
+    while len(lines) > 1 and lines[-1].startswith("nestbox: "):
+        lines.pop()
     for i in range(len(lines) - 1, -1, -1):
         if EXCEPTION_LINE.match(lines[i]) and not lines[i].startswith("Traceback"):
             return "\n".join(lines[i:]) + "\n"
@@ -99,6 +102,8 @@ def check(nestbox: str, case: Path, timeout: float, extra: list[str]) -> tuple[s
     if got_status != want_status:
         problems.append(f"exit status: expected {want_status}, got {got_status} "
                         f"(status {result.get('status')}: {result.get('message', '')})")
+        if want_status == 0 and result.get("stderr"):
+            problems.append("stderr ends with: " + exception_text(result["stderr"]).rstrip("\n"))
     got_out = result.get("stdout", "")
     if got_out != want_out:
         problems.append(diff(f"{name}.out", want_out, got_out))
