@@ -28,6 +28,7 @@ import fnmatch
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -139,6 +140,11 @@ def main() -> int:
         sys.stdout.write(exception_text(Path(args.exception_of).read_text(encoding="utf-8", errors="replace")))
         return 0
 
+    if shutil.which(args.nestbox) is None:
+        print(f"python-conformance: {args.nestbox!r} is not an executable nestbox: build it "
+              "(cargo build --release --locked), or name it as the first argument or in $NESTBOX",
+              file=sys.stderr)
+        return 2
     cases = sorted((HERE / "cases").glob("*.py"))
     if args.only:
         cases = [c for c in cases if any(s in c.name for s in args.only)]
