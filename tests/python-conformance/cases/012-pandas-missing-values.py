@@ -1,0 +1,21 @@
+import pandas as pd
+
+df = pd.read_csv("survey.csv", na_values=["N/A"])
+print("Rows:", len(df))
+print("Missing per column:")
+print(df.isna().sum())
+print()
+print(f"Complete rows: {df.dropna().shape[0]}")
+print(f"Missing share: {df.isna().mean().mean():.1%}")
+
+clean = df.copy()
+clean["age"] = clean["age"].fillna(clean["age"].median())
+clean["satisfaction"] = clean["satisfaction"].fillna(clean["satisfaction"].mode()[0])
+clean["income"] = clean["income"].fillna(clean.groupby("city")["income"].transform("mean")).round(0)
+clean["city"] = clean["city"].fillna("Unknown")
+clean["comment"] = clean["comment"].fillna("")
+print()
+print(clean.head(8).to_string())
+print()
+print("Still missing:", int(clean.isna().sum().sum()))
+print(clean.groupby("city")["satisfaction"].mean().round(2).sort_values())

@@ -1,0 +1,18 @@
+import numpy as np
+
+temps = np.array([[12.1, 14.3, np.nan, 18.2], [20.5, np.nan, 22.1, 19.8], [8.4, 9.9, 11.0, np.nan]])
+print("NaNs per row:", np.isnan(temps).sum(axis=1))
+print("Mean ignoring NaN:", round(np.nanmean(temps), 4))
+print("Row max:", np.nanmax(temps, axis=1))
+filled = np.where(np.isnan(temps), np.nanmean(temps, axis=0), temps)
+print("Filled with column means:\n", np.round(filled, 3))
+labels = np.select([filled < 10, filled < 18], ["cold", "mild"], default="warm")
+print(labels)
+idx = np.argwhere(filled > 19)
+print("Warm cells:", idx.tolist())
+ma = np.ma.masked_invalid(temps)
+print("Masked mean per column:", np.round(ma.mean(axis=0).filled(-1), 3))
+grid = np.arange(20).reshape(4, 5)
+print("Diagonal:", np.diag(grid), "Trace:", np.trace(grid))
+print("Evens replaced:\n", np.where(grid % 2 == 0, -1, grid))
+print("Reshaped sums:", grid.reshape(2, 10).sum(axis=1), grid.T.shape)

@@ -1,0 +1,22 @@
+from scipy import stats
+
+n = stats.norm(loc=170, scale=8)
+print(f"P(height < 180) = {n.cdf(180):.5f}")
+print(f"P(160 < h < 180) = {n.cdf(180) - n.cdf(160):.5f}")
+print(f"95th percentile = {n.ppf(0.95):.3f}")
+print(f"z for 99% two-sided = {stats.norm.ppf(0.995):.5f}")
+
+b = stats.binom(n=20, p=0.3)
+print(f"P(X = 6) = {b.pmf(6):.6f}; P(X <= 4) = {b.cdf(4):.6f}; mean {b.mean()}, var {b.var():.2f}")
+po = stats.poisson(mu=4)
+print(f"Poisson P(X >= 8) = {po.sf(7):.6f}")
+print(f"t critical (df=9, 97.5%) = {stats.t.ppf(0.975, df=9):.5f}")
+print(f"chi2 critical (df=3, 95%) = {stats.chi2.ppf(0.95, 3):.5f}")
+e = stats.expon(scale=2.0)
+print(f"Exponential median = {e.median():.5f}, P(T > 5) = {e.sf(5):.6f}")
+sample = stats.norm.rvs(loc=5, scale=2, size=500, random_state=11)
+loc, scale = stats.norm.fit(sample)
+print(f"Fitted normal: loc={loc:.3f}, scale={scale:.3f}")
+sw = stats.shapiro(sample)
+print(f"Shapiro-Wilk p = {sw.pvalue:.4f}")
+print(stats.describe(sample[:50]).nobs, round(stats.skew(sample), 4), round(stats.kurtosis(sample), 4))

@@ -1,0 +1,15 @@
+import sympy as sp
+
+x, y, z = sp.symbols("x y z")
+print(sp.solve(x**2 - 5 * x + 6, x))
+print(sp.solve(x**2 + 2 * x + 5, x))
+print(sp.solve([x + y + z - 6, 2 * x - y + z - 3, x + 2 * y - z - 2], [x, y, z]))
+print(sp.solveset(sp.sin(x) - sp.Rational(1, 2), x, domain=sp.Interval(0, 2 * sp.pi)))
+print(sp.solve_univariate_inequality(x**2 - 4 < 0, x))
+print(sp.nsolve(sp.cos(x) - x, x, 0.7).evalf(12))
+f = sp.Function("f")
+ode = sp.dsolve(f(x).diff(x, 2) + f(x), f(x))
+print(ode)
+print(sp.dsolve(sp.Eq(f(x).diff(x), 2 * f(x)), f(x), ics={f(0): 3}))
+print(sp.factor(x**3 - 6 * x**2 + 11 * x - 6))
+print(sp.roots(x**3 - 6 * x**2 + 11 * x - 6, x))

@@ -1,0 +1,16 @@
+import sympy as sp
+
+M = sp.Matrix([[2, 1, 0], [1, 3, 1], [0, 1, 4]])
+print("det:", M.det())
+print("inverse:", M.inv())
+print("eigenvalues:", M.eigenvals())
+print("charpoly:", M.charpoly().as_expr())
+t = sp.symbols("t")
+R = sp.Matrix([[sp.cos(t), -sp.sin(t)], [sp.sin(t), sp.cos(t)]])
+print("R^T R:", sp.simplify(R.T * R))
+print("rref:", sp.Matrix([[1, 2, 3], [4, 5, 6], [7, 8, 9]]).rref())
+print("nullspace:", sp.Matrix([[1, 2, 3], [4, 5, 6], [7, 8, 9]]).nullspace())
+A = sp.Matrix([[1, 1], [1, -1]])
+print("solve A v = b:", A.LUsolve(sp.Matrix([5, 1])))
+P, D = sp.Matrix([[4, 1], [2, 3]]).diagonalize()
+print("P:", P, "D:", D)
