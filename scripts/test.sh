@@ -47,7 +47,7 @@ step "bash conformance (real GNU bash's recorded output vs nestbox)"
 tests/bash-conformance/run.sh "$bin" --threshold 95
 
 step "Python conformance (native CPython 3.15's recorded output vs nestbox)"
-tests/python-conformance/run.sh "$bin" --threshold 88
+tests/python-conformance/run.sh "$bin" --threshold 91
 
 if [ "${NESTBOX_SKIP_OPEN_WEBUI:-0}" = 1 ]; then
   step "Open WebUI suite skipped (NESTBOX_SKIP_OPEN_WEBUI=1)"

@@ -1273,6 +1273,9 @@ def _python_doc(packages: tuple[tuple[str, str], ...]) -> str:
         have = [
             f"Installed packages (import name and version), besides the standard library: {listed}.",
             "Nothing else can be installed (no pip install); no network, no threads, no subprocess.",
+            "It is 32-bit WebAssembly: numpy's default integer is int32, so use dtype=np.int64 for "
+            "integer arrays whose values can pass 2**31; save images as PNG (no JPEG or WebP "
+            "encoder).",
         ]
     else:
         have = [

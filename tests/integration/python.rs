@@ -270,3 +270,36 @@ fn plugins_list_shows_the_packages() {
     assert_eq!(sklearn["import"], serde_json::json!(["sklearn"]));
     assert_eq!(sklearn["version"], "1.9.1");
 }
+
+#[test]
+fn integer_sums_are_64_bit_asyncio_runs_and_a_thread_pool_runs_its_tasks() {
+    let code = r#"import asyncio, numpy as np
+from concurrent.futures import ThreadPoolExecutor, as_completed
+a = np.arange(1, 100_001)
+print(a.sum(), np.sum(a), np.prod(np.arange(1, 21)), np.cumsum(a)[-1], (a > 0).sum())
+print(a.sum(dtype=np.int32), a.dtype)
+async def later(i):
+    await asyncio.sleep(0.01)
+    return i
+async def main():
+    return await asyncio.gather(*(later(i) for i in range(3)))
+print(asyncio.run(main()))
+def task(x):
+    if x == 2:
+        raise ValueError("two")
+    return x * x
+with ThreadPoolExecutor(max_workers=4) as pool:
+    print(list(pool.map(task, [1, 3])))
+    futures = {pool.submit(task, i): i for i in range(4)}
+    print(sorted((futures[f], repr(f.exception()) if f.exception() else f.result()) for f in as_completed(futures)))
+"#;
+    let r = Env::new().python(code, &[]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    assert_eq!(
+        r.out(),
+        "5000050000 5000050000 2432902008176640000 5000050000 100000\n\
+         705082704 int32\n[0, 1, 2]\n[1, 9]\n\
+         [(0, 0), (1, 1), (2, \"ValueError('two')\"), (3, 9)]\n",
+        "{r:?}"
+    );
+}

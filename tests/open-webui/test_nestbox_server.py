@@ -257,11 +257,11 @@ async def test_administrator_limits_apply_through_the_server(
 
 
 async def test_user_limit_still_lowers_through_the_server(served, events: Recorder) -> None:
-    who = {**user(), "valves": {"MAX_RAM_MEGABYTES": 32}}
-    code = "x = bytearray(64 * 1024 * 1024)\nprint('allocated')"
+    who = {**user(), "valves": {"MAX_RAM_MEGABYTES": 80}}
+    code = "x = bytearray(128 * 1024 * 1024)\nprint('allocated')"
     result = await run(served, events, code, u=who)
     assert result["status"] == "MEMORY_LIMIT", result
-    assert "32 MiB" in result["message"]
+    assert "80 MiB" in result["message"]
 
 
 async def test_networking_valve_is_refused_with_a_server_too(served, events: Recorder) -> None:

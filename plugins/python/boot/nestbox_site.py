@@ -149,6 +149,106 @@ def _track_savefig(module):
     module.Figure.savefig = tracked
 
 
+def _inline_thread_pool(module):
+    """WebAssembly has no threads here (`Thread.start()` raises "can't start new thread"). A
+    ThreadPoolExecutor, which programs use to run independent tasks "in parallel", runs each task
+    when it is submitted instead: map, submit, as_completed and exceptions behave as with one
+    worker."""
+    from concurrent.futures import _base
+
+    class ThreadPoolExecutor(_base.Executor):
+        def __init__(self, max_workers=None, thread_name_prefix="", initializer=None, initargs=()):
+            if max_workers is not None and max_workers <= 0:
+                raise ValueError("max_workers must be greater than 0")
+            if initializer is not None and not callable(initializer):
+                raise TypeError("initializer must be a callable")
+            self._max_workers = max_workers or 1
+            self._thread_name_prefix = thread_name_prefix
+            self._initializer, self._initargs = initializer, initargs
+            self._shutdown = False
+
+        def submit(self, fn, /, *args, **kwargs):
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            future = _base.Future()
+            future.set_running_or_notify_cancel()
+            try:
+                if self._initializer is not None:
+                    initializer, self._initializer = self._initializer, None
+                    initializer(*self._initargs)
+                result = fn(*args, **kwargs)
+            except Exception as e:
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+            return future
+
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            self._shutdown = True
+
+    ThreadPoolExecutor.__module__ = module.__name__
+    module.ThreadPoolExecutor = ThreadPoolExecutor
+
+
+def _wide_integer_reductions(numpy):
+    """On 64-bit machines numpy sums and multiplies booleans and integers narrower than 64 bits
+    in int64 (its default integer). Here, in 32-bit WebAssembly, the default integer is int32,
+    so `np.arange(1, 100_001).sum()` would silently wrap to 705082704. Sums and products (the
+    functions, the array methods, cumulative ones through the functions) of such arrays called
+    from the program are done in 64 bits, as natively, unless it names a dtype or an output
+    array. Calls from the packages themselves are left alone: they build index arrays that must
+    stay the platform's integer (scikit-learn failed with "Cannot cast ... int64 to int32")."""
+    import functools
+
+    library = os.path.dirname(os.path.dirname(os.__file__))  # the stdlib zip holds every package
+
+    def wide(dtype):
+        if dtype.kind == "b" or (dtype.kind == "i" and dtype.itemsize < 8):
+            return numpy.int64
+        if dtype.kind == "u" and dtype.itemsize < 8:
+            return numpy.uint64
+        return None
+
+    def widened(reduce, positional_dtype):
+        @functools.wraps(reduce)
+        def call(a, *args, **kwargs):
+            if (
+                len(args) < positional_dtype
+                and kwargs.get("dtype") is None
+                and kwargs.get("out") is None
+                and not sys._getframe(1).f_code.co_filename.startswith(library)
+            ):
+                if isinstance(a, (list, tuple)):
+                    a = numpy.asarray(a)
+                if isinstance(a, (numpy.ndarray, numpy.generic)):
+                    dtype = wide(a.dtype)
+                    if dtype is not None:
+                        kwargs["dtype"] = dtype
+            return reduce(a, *args, **kwargs)
+
+        return call
+
+    methods = numpy._core._methods
+    # (a, axis, dtype, ...): dtype is the second argument after `a`.
+    methods._sum = widened(methods._sum, 2)
+    methods._prod = widened(methods._prod, 2)
+    for name in ("sum", "prod", "cumsum", "cumprod"):
+        setattr(numpy, name, widened(getattr(numpy, name), 2))
+
+
+def _asyncio_without_self_pipe(module):
+    """asyncio's event loop opens a socket pair to be woken from other threads and signal
+    handlers; WASI has neither sockets nor threads, so `asyncio.run()` failed with "[Errno 58]
+    Not supported". The loop runs without it (a wake-up request has no one to come from)."""
+    loop = module.BaseSelectorEventLoop
+    loop._make_self_pipe = lambda self: setattr(self, "_ssock", None) or setattr(self, "_csock", None)
+    loop._close_self_pipe = lambda self: None
+    loop._write_to_self = lambda self: None
+
+
+_ImportHooks.after["numpy"] = _wide_integer_reductions
+_ImportHooks.after["asyncio.selector_events"] = _asyncio_without_self_pipe
+_ImportHooks.after["concurrent.futures.thread"] = _inline_thread_pool
 _ImportHooks.before["matplotlib"] = _matplotlib_setup
 _ImportHooks.after["matplotlib.figure"] = _track_savefig
 
