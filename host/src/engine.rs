@@ -35,6 +35,10 @@ pub fn new_engine() -> wasmtime::Result<Engine> {
         .cranelift_opt_level(OptLevel::Speed)
         // C++ code in the Python runtime (pybind11 extensions) throws WebAssembly exceptions.
         .wasm_exceptions(true)
+        // The GC proposals come with the `gc` crate feature that exceptions need; no plugin uses
+        // them, so they stay off (less of Wasmtime reachable from guest code).
+        .wasm_gc(false)
+        .wasm_function_references(false)
         // Guest stack for WebAssembly frames: CPython for WASI checks its own recursion against
         // its linear-memory stack, which needs this much native stack behind it; a runaway
         // recursion that still exhausts it traps as a stack overflow (an ordinary ERROR). The

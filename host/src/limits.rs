@@ -144,7 +144,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.max_runtime_ms, 30_000);
-        assert_eq!(l.max_ram_mb, 128);
+        assert_eq!(l.max_ram_mb, 256);
         assert_eq!(notes.len(), 2, "{notes:?}");
         assert!(notes[0].contains("clamped"));
     }

@@ -84,7 +84,7 @@ fn fuel_meters_a_call_free_loop_and_stops_it_at_the_budget() {
     let manifest = plugin.join("plugin.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     let text = text.replace(
-        "fuel_per_cpu_second = 11_500_000_000",
+        "fuel_per_cpu_second = 7_200_000_000",
         "fuel_per_cpu_second = 200_000_000",
     );
     assert!(text.contains("= 200_000_000"), "the calibration line moved");
