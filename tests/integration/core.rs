@@ -16,7 +16,7 @@ fn print_is_ok_with_the_whole_contract() {
     assert_eq!(j["plugin"]["version"], "3.15.0");
     assert_eq!(
         j["plugin"]["sha256"],
-        "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"
+        "879bdb628a1a799dc3a6d1a645fee0f88944bf4cdf5e1628e0e1d2b4b33d28d3"
     );
     assert_eq!(j["sandbox"]["outer"], "gvisor");
     assert_eq!(j["sandbox"]["inner"], "wasmtime");
@@ -326,7 +326,7 @@ fn bad_requests_are_invalid_input_with_a_way_out() {
         ),
         (
             vec!["--lang", "python", "--code", "1", "--max-ram-mb", "1"],
-            "needs at least 16 MiB",
+            "needs at least 64 MiB",
         ),
     ];
     for (args, want) in cases {

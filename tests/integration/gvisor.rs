@@ -51,12 +51,23 @@ fn cgroup_dirs(id: &str) -> Vec<String> {
 #[test]
 fn an_allocation_past_the_inner_limit_is_stopped_by_the_cgroup_as_memory_limit() {
     // The code may use 400 MiB of Wasm memory, but the sandbox's cgroup allows only 400 + 1 MiB
-    // for everything (gVisor itself needs tens of MiB): the kernel's OOM killer ends it.
+    // for everything. Wasmtime's limiter counts linear memory only; freeing a million-deep
+    // nested list recurses on the WebAssembly stack (~220 bytes a level, reserved up to 512 MiB,
+    // counted by nobody but the kernel): with 200 MiB touched on top, the kernel's OOM killer
+    // ends the sandbox.
     let r = Env::new()
         .with("CODE_EVAL_VALVE_OVERRIDE_MAX_RAM_MEGABYTES", "400")
         .with("NESTBOX_SANDBOX_MEMORY_OVERHEAD_MEGABYTES", "1")
         .python(
-            "print('allocating', flush=True)\nimport time\nx = bytearray(380 * 1024 * 1024)\nfor i in range(0, len(x), 4096):\n    x[i] = 1\nprint('survived')",
+            "print('allocating')
+x = bytearray(200 * 1024 * 1024)
+for i in range(0, len(x), 4096):
+    x[i] = 1
+y = []
+for _ in range(10**6):
+    y = [y]
+del y
+print('survived')",
             &[],
         );
     assert_eq!(r.status(), "MEMORY_LIMIT", "{r:?}");

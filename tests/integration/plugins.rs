@@ -230,5 +230,5 @@ fn plugins_list_and_verify_report_the_installed_plugins() {
     let verify = env.output(&["plugins", "verify"], None);
     let text = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{text}");
-    assert!(text.contains("e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763"));
+    assert!(text.contains("879bdb628a1a799dc3a6d1a645fee0f88944bf4cdf5e1628e0e1d2b4b33d28d3"));
 }
