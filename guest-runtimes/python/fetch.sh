@@ -87,10 +87,10 @@ with zipfile.ZipFile(wheel) as z:
         inner = zipfile.ZipFile(io.BytesIO(stdlib.read("matplotlib/mpl-data.zip")))
         root = (out / "mpl-data").resolve()
         for info in inner.infolist():
+            if info.is_dir():
+                continue
             target = (root / info.filename).resolve()
-            if not str(target).startswith(str(root) + "/") or info.is_dir():
-                if info.is_dir():
-                    continue
+            if not target.is_relative_to(root):
                 sys.exit(f"matplotlib/mpl-data.zip names a path outside its folder: {info.filename!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(inner.read(info))
