@@ -34,6 +34,11 @@ verify_installed() {
   echo "$sums_sha256  $dest/runtime/SHA256SUMS" | sha256sum --check --status || return 1
   [ "$(cat "$stamp" 2>/dev/null)" = "$sums_sha256" ] || return 1
   (cd "$dest/runtime" && grep -E '  (python-snapshot\.wasm|MANIFEST|LICENSES/.*)$' SHA256SUMS | sha256sum --check --status) || return 1
+  # mpl-data is not in SHA256SUMS: its files' hashes were recorded when it was extracted from the
+  # verified zip, so a file changed since is noticed (and everything fetched again).
+  [ -f "$dest/runtime/mpl-data.sha256" ] || return 1
+  (cd "$dest/mpl-data" && sha256sum --check --status --strict ../runtime/mpl-data.sha256) || return 1
+  [ "$(cd "$dest/mpl-data" && find . -type f | wc -l)" = "$(wc -l < "$dest/runtime/mpl-data.sha256")" ] || return 1
   grep -E '  python-stdlib\.zip$' "$dest/runtime/SHA256SUMS" | sed 's|python-stdlib\.zip$|../lib/python315.zip|' \
     | (cd "$dest/runtime" && sha256sum --check --status) || return 1
 }
@@ -86,6 +91,7 @@ with zipfile.ZipFile(wheel) as z:
     with zipfile.ZipFile(out / "lib/python315.zip") as stdlib:
         inner = zipfile.ZipFile(io.BytesIO(stdlib.read("matplotlib/mpl-data.zip")))
         root = (out / "mpl-data").resolve()
+        records = []
         for info in inner.infolist():
             if info.is_dir():
                 continue
@@ -93,7 +99,10 @@ with zipfile.ZipFile(wheel) as z:
             if not target.is_relative_to(root):
                 sys.exit(f"matplotlib/mpl-data.zip names a path outside its folder: {info.filename!r}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(inner.read(info))
+            data = inner.read(info)
+            target.write_bytes(data)
+            records.append(f"{hashlib.sha256(data).hexdigest()}  ./{target.relative_to(root)}\n")
+        (out / "runtime/mpl-data.sha256").write_text("".join(sorted(records)))
 print(f"  {len(wanted)} artifacts verified; mpl-data extracted")
 PY
 
