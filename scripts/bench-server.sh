@@ -26,47 +26,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 - "$state" "$bin" "$runs" "$pool" <<'PY'
-import json, os, socket, statistics, subprocess, sys, threading, time
+PYTHONPATH="$repo/scripts" python3 - "$state" "$bin" "$runs" "$pool" <<'PY'
+import json, os, statistics, subprocess, sys, threading, time
+from serve_client import Server
 
 state, binary, runs, pool = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-sock_path = os.path.join(state, "serve.sock")
 failures = []
-
-
-def request(method, path, body=None, token=None):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sock_path)
-    data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\nConnection: close\r\n"
-    if token:
-        head += f"Authorization: Bearer {token}\r\n"
-    s.sendall(head.encode() + b"\r\n" + data)
-    raw = b""
-    while chunk := s.recv(65536):
-        raw += chunk
-    s.close()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    return int(head.split()[1]), payload
-
-
-deadline = time.time() + 120
-while time.time() < deadline:
-    try:
-        if request("GET", "/readyz")[0] == 200:
-            break
-    except OSError:
-        pass
-    time.sleep(0.1)
-else:
-    sys.exit("the server did not become ready")
-token = open(os.path.join(state, "serve.token")).read().strip()
+server = Server(state)
+server.wait_ready()
 job = {"language": "python", "code": 'print("hi")'}
 
 
 def run_one():
     started = time.perf_counter()
-    code, payload = request("POST", "/v1/run", job, token)
+    code, payload = server.request("POST", "/v1/run", job)
     took = time.perf_counter() - started
     result = json.loads(payload) if code == 200 else {}
     if code != 200 or result.get("status") != "OK" or result.get("stdout") != "hi\n":
@@ -74,20 +47,10 @@ def run_one():
     return took, result.get("sandbox", {}).get("pooled", False)
 
 
-def wait_idle():
-    # Let the pool refill so every measured request finds a booted sandbox.
-    for _ in range(200):
-        code, payload = request("GET", "/v1/plugins", token=token)
-        pools = [p["pool"] for p in json.loads(payload)]
-        if all(p["idle"] >= p["target"] for p in pools):
-            return
-        time.sleep(0.02)
-
-
 # Warm latency: sequential requests, each one when the pool is full again.
 warm, pooled = [], 0
 for _ in range(runs):
-    wait_idle()
+    server.wait_idle()
     took, was_pooled = run_one()
     warm.append(took)
     pooled += was_pooled
@@ -96,7 +59,7 @@ median = statistics.median(warm) * 1000
 p99 = warm[min(len(warm) - 1, int(len(warm) * 0.99))] * 1000
 
 # Memory per idle pooled sandbox (cgroup v1 or v2), with the pool full and nothing running.
-wait_idle()
+server.wait_idle()
 time.sleep(0.5)
 usages = []
 for run_id in os.listdir(os.path.join(state, "runs")):

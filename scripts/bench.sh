@@ -282,55 +282,19 @@ if want python; then
   NESTBOX_LOG=nestbox::sandbox::supervise=debug NESTBOX_STATE_DIR="$work/serve" \
     "$bin" serve --pool 1 --socket "$work/serve/serve.sock" >"$work/serve.log" 2>&1 &
   server=$!
-  pdw=$(python3 - "$work/serve" "$runs" "$pandas" <<'PY'
-import json, os, socket, statistics, sys, time
+  pdw=$(PYTHONPATH="$repo/scripts" python3 - "$work/serve" "$runs" "$pandas" <<'PY'
+import json, statistics, sys, time
+from serve_client import Server
 
 state, runs, code = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-sock = os.path.join(state, "serve.sock")
-
-
-def request(method, path, body=None, token=None):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(sock)
-    data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\nConnection: close\r\n"
-    if token:
-        head += f"Authorization: Bearer {token}\r\n"
-    s.sendall(head.encode() + b"\r\n" + data)
-    raw = b""
-    while chunk := s.recv(65536):
-        raw += chunk
-    s.close()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    return int(head.split()[1]), payload
-
-
-deadline = time.time() + 120
-while True:
-    try:
-        if request("GET", "/readyz")[0] == 200:
-            break
-    except OSError:
-        pass
-    if time.time() > deadline:
-        sys.exit("the server did not become ready")
-    time.sleep(0.1)
-token = open(os.path.join(state, "serve.token")).read().strip()
-
-
-def wait_idle():
-    for _ in range(500):
-        _, payload = request("GET", "/v1/plugins", token=token)
-        if all(p["pool"]["idle"] >= p["pool"]["target"] for p in json.loads(payload) if p["name"] == "python"):
-            return
-        time.sleep(0.02)
-
+server = Server(state)
+server.wait_ready()
 
 times, pooled = [], 0
 for i in range(runs + 1):
-    wait_idle()
+    server.wait_idle(names=["python"], tries=500)
     started = time.perf_counter()
-    status, payload = request("POST", "/v1/run", {"language": "python", "code": code}, token)
+    status, payload = server.request("POST", "/v1/run", {"language": "python", "code": code})
     took = time.perf_counter() - started
     result = json.loads(payload) if status == 200 else {}
     if result.get("status") != "OK":

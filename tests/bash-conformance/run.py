@@ -14,45 +14,17 @@ recorded with real GNU bash. Each failure is printed with a diff; the last line 
 
 import argparse
 import concurrent.futures
-import difflib
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-
-
-def default_nestbox() -> str:
-    if os.environ.get("NESTBOX"):
-        return os.environ["NESTBOX"]
-    for rel in ("target/release/nestbox", "target/x86_64-unknown-linux-gnu/release/nestbox"):
-        if (REPO / rel).exists():
-            return str(REPO / rel)
-    return "nestbox"
+sys.path.insert(0, str(HERE.parent))
+from conformance import default_nestbox, diff, run_json  # noqa: E402
 
 
 def run_case(nestbox: str, case: Path, timeout: float, extra: list[str]) -> dict:
     cmd = [nestbox, "run", "--lang", "bash", "--file", str(case), "--json", *extra]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"error": f"nestbox did not finish within {timeout} s"}
-    try:
-        result = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return {"error": f"nestbox exited {proc.returncode} without a JSON result; stderr:\n"
-                         + proc.stderr.decode("utf-8", "replace")[-2000:]}
-    return result
-
-
-def diff(label: str, expected: str, actual: str) -> str:
-    lines = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                 f"expected/{label}", f"nestbox/{label}")
-    out = "".join(l if l.endswith("\n") else l + "\n\\ No newline at end of file\n" for l in lines)
-    return out
+    return run_json(cmd, timeout)
 
 
 def check(nestbox: str, case: Path, timeout: float, extra: list[str]) -> tuple[str, list[str]]:

@@ -3,20 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{Env, repo};
-
-/// An environment that keeps files in `root`, so a test can read the PNGs back.
-fn keeping(root: &Path) -> Env {
-    Env::new()
-        .with(
-            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_PATH",
-            root.to_str().unwrap(),
-        )
-        .with(
-            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL",
-            "/files",
-        )
-}
+use crate::util::{Env, repo, storage_env};
 
 /// The kept file's bytes, by its path in /work.
 fn kept(root: &Path, r: &crate::util::Run, name: &str) -> Vec<u8> {
@@ -74,7 +61,7 @@ fig, ax = plt.subplots(figsize=(5, 2)); ax.plot([1, 0]); fig.show()
 plt.figure(figsize=(2, 2)); plt.plot([3, 1])
 print("done")
 "#;
-    let r = keeping(root.path()).python(code, &["--keep-files-for", "u"]);
+    let r = storage_env(root.path()).python(code, &["--keep-files-for", "u"]);
     assert_eq!((r.status(), r.out()), ("OK", "done\n"), "{r:?}");
     // mine.png was saved by the code and is not saved again; the shown bar chart, the figure
     // shown with fig.show() and the one left open are saved in that order, each once.

@@ -1,20 +1,6 @@
 //! `--keep-files-for`: per-user storage through the real binary.
 
-use std::path::Path;
-
-use crate::util::Env;
-
-fn storage_env(root: &Path) -> Env {
-    Env::new()
-        .with(
-            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_PATH",
-            root.to_str().unwrap(),
-        )
-        .with(
-            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL",
-            "/files",
-        )
-}
+use crate::util::storage_env;
 
 #[test]
 fn files_are_kept_per_user_with_urls_and_links_are_not_followed() {

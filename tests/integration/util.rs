@@ -189,6 +189,19 @@ impl Env {
     }
 }
 
+/// An environment that keeps files (`--keep-files-for`) under `root`, served at `/files`.
+pub fn storage_env(root: &Path) -> Env {
+    Env::new()
+        .with(
+            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_PATH",
+            root.to_str().unwrap(),
+        )
+        .with(
+            "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL",
+            "/files",
+        )
+}
+
 /// A tiny HTTP/1.1 server on 127.0.0.1 that answers every request with one body, recording the
 /// request lines. Stops when dropped.
 pub struct HttpServer {

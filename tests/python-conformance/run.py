@@ -23,19 +23,16 @@ The table lists every case; each failure follows with a diff. The last line is
 
 import argparse
 import concurrent.futures
-import difflib
 import fnmatch
-import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from conformance import default_nestbox, diff, run_json  # noqa: E402
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(:|$)")
 
 
@@ -51,15 +48,6 @@ def exception_text(stderr: str) -> str:
     return (lines[-1] + "\n") if lines and lines[-1] else ""
 
 
-def default_nestbox() -> str:
-    if os.environ.get("NESTBOX"):
-        return os.environ["NESTBOX"]
-    for rel in ("target/release/nestbox", "target/x86_64-unknown-linux-gnu/release/nestbox"):
-        if (REPO / rel).exists():
-            return str(REPO / rel)
-    return "nestbox"
-
-
 def read_list(path: Path) -> list[str]:
     if not path.exists():
         return []
@@ -71,21 +59,7 @@ def run_case(nestbox: str, case: Path, timeout: float, extra: list[str]) -> dict
     for name in read_list(case.with_suffix(".inputs")):
         cmd += ["--input-file", str(HERE / "inputs" / name)]
     cmd += extra
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"error": f"nestbox did not finish within {timeout} s"}
-    try:
-        return json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return {"error": f"nestbox exited {proc.returncode} without a JSON result; stderr:\n"
-                         + proc.stderr.decode("utf-8", "replace")[-2000:]}
-
-
-def diff(label: str, expected: str, actual: str) -> str:
-    lines = difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                 f"expected/{label}", f"nestbox/{label}")
-    return "".join(l if l.endswith("\n") else l + "\n\\ No newline at end of file\n" for l in lines)
+    return run_json(cmd, timeout)
 
 
 def check(nestbox: str, case: Path, timeout: float, extra: list[str]) -> tuple[str, dict, list[str]]:

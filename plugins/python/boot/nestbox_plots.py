@@ -5,6 +5,7 @@ that picks another backend (`matplotlib.use("Agg")`) still gets its open figures
 """
 
 import os
+import sys
 
 from matplotlib._pylab_helpers import Gcf
 from matplotlib.backend_bases import FigureManagerBase, _Backend
@@ -35,7 +36,7 @@ def save_open_figures():
         try:
             save_figure(manager.canvas.figure)
         except Exception as e:  # one broken figure must not hide the others or the output
-            print(f"nestbox: could not save figure {manager.num}: {e}", file=os.sys.stderr)
+            print(f"nestbox: could not save figure {manager.num}: {e}", file=sys.stderr)
     Gcf.destroy_all()
 
 
