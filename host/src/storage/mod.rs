@@ -446,7 +446,7 @@ fn sanitised_relative(path: &str) -> Option<PathBuf> {
 }
 
 /// Keep letters, digits and `._-+=@,` (and non-ASCII letters); replace the rest with `_`; no
-/// leading dot or dash; at most 200 bytes.
+/// leading dot or dash; at most 200 bytes, keeping a short extension.
 fn sanitise(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -461,11 +461,25 @@ fn sanitise(name: &str) -> String {
     while s.starts_with('.') || s.starts_with('-') {
         s.replace_range(0..1, "_");
     }
-    while s.len() > 200 {
-        s.pop();
+    if s.len() > MAX_NAME_BYTES {
+        // Cut the stem, not the extension: a long-named chart stays a `.png` (and inline).
+        let ext = s
+            .rfind('.')
+            .filter(|&dot| dot > 0 && s.len() - dot <= MAX_EXTENSION_BYTES)
+            .map(|dot| s.split_off(dot))
+            .unwrap_or_default();
+        while s.len() + ext.len() > MAX_NAME_BYTES {
+            s.pop();
+        }
+        s.push_str(&ext);
     }
     s
 }
+
+/// The longest name a kept file gets, in bytes.
+const MAX_NAME_BYTES: usize = 200;
+/// An extension at most this long (dot included) survives the cut of a long name.
+const MAX_EXTENSION_BYTES: usize = 16;
 
 fn percent_encode(s: &str) -> String {
     s.bytes()
@@ -744,5 +758,18 @@ mod tests {
             sanitised_relative("d/ümlaut.txt"),
             Some(PathBuf::from("d/ümlaut.txt"))
         );
+    }
+
+    #[test]
+    fn long_names_keep_their_extension() {
+        let long = format!("{}.png", "ä".repeat(150));
+        let s = sanitise(&long);
+        assert!(s.len() <= MAX_NAME_BYTES, "{}", s.len());
+        assert!(s.ends_with(".png"), "{s}");
+        assert!(s.starts_with("ää"), "{s}");
+        // An "extension" too long to be one is cut like the rest.
+        let odd = format!("a.{}", "b".repeat(300));
+        assert_eq!(sanitise(&odd).len(), MAX_NAME_BYTES);
+        assert_eq!(sanitise(&"x".repeat(300)).len(), MAX_NAME_BYTES);
     }
 }
