@@ -62,10 +62,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn judged(name: String, wall: Wall, verdict: Result<String, String>, started: Instant) -> Self {
+    fn judged(name: String, wall: Wall, verdict: Result<String, Failure>, started: Instant) -> Self {
         let (verdict, detail) = match verdict {
             Ok(d) => (Verdict::Passed, d),
-            Err(d) => (Verdict::Failed, d),
+            Err(d) => (Verdict::Failed, d.0),
         };
         Outcome {
             name,
@@ -77,8 +77,14 @@ impl Outcome {
     }
 }
 
+/// Why a self-test failed, in words for the operator: what it saw instead of what it expects,
+/// or which part of its own setup failed (a check fails closed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
 /// Judges a result: `Err` says what was wrong.
-type Check = Box<dyn Fn(&RunResult) -> Result<(), String> + Send + Sync>;
+type Check = Box<dyn Fn(&RunResult) -> Result<(), Failure> + Send + Sync>;
 
 struct Case {
     name: &'static str,
@@ -100,7 +106,7 @@ fn case(
     name: &'static str,
     language: &'static str,
     code: impl Into<String>,
-    check: impl Fn(&RunResult) -> Result<(), String> + Send + Sync + 'static,
+    check: impl Fn(&RunResult) -> Result<(), Failure> + Send + Sync + 'static,
 ) -> Case {
     Case {
         name,
@@ -118,7 +124,7 @@ fn case(
 fn canary(
     name: &'static str,
     code: impl Into<String>,
-    check: impl Fn(&RunResult) -> Result<(), String> + Send + Sync + 'static,
+    check: impl Fn(&RunResult) -> Result<(), Failure> + Send + Sync + 'static,
     inner: bool,
 ) -> Case {
     Case {
@@ -128,16 +134,16 @@ fn canary(
     }
 }
 
-fn expect(r: &RunResult, status: Status) -> Result<(), String> {
+fn expect(r: &RunResult, status: Status) -> Result<(), Failure> {
     if r.status == status {
         Ok(())
     } else {
-        Err(format!(
+        Err(Failure(format!(
             "expected {status}, got {}: {} (stderr: {})",
             r.status,
             r.message,
             r.stderr.lines().last().unwrap_or("")
-        ))
+        )))
     }
 }
 
@@ -151,20 +157,20 @@ fn show(r: &RunResult) -> String {
 }
 
 /// The canary printed CONTAINED, nothing escaped, and its own setup worked.
-fn contained(r: &RunResult) -> Result<(), String> {
+fn contained(r: &RunResult) -> Result<(), Failure> {
     if r.stdout.contains("SETUP FAILED") {
-        return Err(format!("the canary's own setup failed: {}", show(r)));
+        return Err(Failure(format!("the canary's own setup failed: {}", show(r))));
     }
     if r.stdout.contains("CONTAINED") && !r.stdout.contains("ESCAPED") {
         Ok(())
     } else {
-        Err(show(r))
+        Err(Failure(show(r)))
     }
 }
 
 /// Contained by a limit after at least `min` units of real progress ("CONTAINED after N ..."):
 /// stopping at once means the canary never got going, which proves nothing.
-fn contained_after(r: &RunResult, min: u64) -> Result<(), String> {
+fn contained_after(r: &RunResult, min: u64) -> Result<(), Failure> {
     contained(r)?;
     let n: Option<u64> = r
         .stdout
@@ -174,10 +180,10 @@ fn contained_after(r: &RunResult, min: u64) -> Result<(), String> {
         .and_then(|n| n.parse().ok());
     match n {
         Some(n) if n >= min => Ok(()),
-        _ => Err(format!(
+        _ => Err(Failure(format!(
             "the canary stopped before it got going (needs at least {min}): {}",
             show(r)
-        )),
+        ))),
     }
 }
 
@@ -205,7 +211,7 @@ fn cases(listener_port: u16) -> Vec<Case> {
             if r.stdout.contains("sleeping") && !r.stdout.contains("woke") {
                 Ok(())
             } else {
-                Err(format!("partial output not kept: {:?}", r.stdout))
+                Err(Failure(format!("partial output not kept: {:?}", r.stdout)))
             }
         },
     );
@@ -233,27 +239,27 @@ fn cases(listener_port: u16) -> Vec<Case> {
                 expect(r, Status::Ok)?;
                 (r.stdout == "hello from python\n")
                     .then_some(())
-                    .ok_or(format!("stdout {:?}", r.stdout))
+                    .ok_or_else(|| Failure(format!("stdout {:?}", r.stdout)))
             },
         ),
         case("simple_bash", "bash", "echo hello from bash", |r| {
             expect(r, Status::Ok)?;
             (r.stdout == "hello from bash\n")
                 .then_some(())
-                .ok_or(format!("stdout {:?}", r.stdout))
+                .ok_or_else(|| Failure(format!("stdout {:?}", r.stdout)))
         }),
         case("bad_syntax_python", "python", "print('foo", |r| {
             expect(r, Status::Error)?;
             r.stderr
                 .contains("SyntaxError")
                 .then_some(())
-                .ok_or(format!("no SyntaxError in stderr {:?}", r.stderr))
+                .ok_or_else(|| Failure(format!("no SyntaxError in stderr {:?}", r.stderr)))
         }),
         case("bad_syntax_bash", "bash", "echo 'foo", |r| {
             expect(r, Status::Error)?;
             (r.exit_code == Some(2))
                 .then_some(())
-                .ok_or(format!("exit code {:?}, bash gives 2", r.exit_code))
+                .ok_or_else(|| Failure(format!("exit code {:?}, bash gives 2", r.exit_code)))
         }),
         timeout,
         ram,
@@ -349,7 +355,7 @@ except OSError as e:
                 let cap = r.limits.as_ref().map_or(0, |l| l.max_output_bytes) as usize;
                 (cap > 0 && r.stdout.len() == cap && r.stdout_truncated)
                     .then_some(())
-                    .ok_or(format!("kept {} bytes, cap {cap}", r.stdout.len()))
+                    .ok_or_else(|| Failure(format!("kept {} bytes, cap {cap}", r.stdout.len())))
             },
             true,
         ),
@@ -390,16 +396,16 @@ impl HostListener {
     }
 
     /// `Ok` when no connection arrived; a connection, or a failure to tell, is an `Err`.
-    pub fn untouched(&self) -> Result<(), String> {
+    pub fn untouched(&self) -> Result<(), Failure> {
         std::thread::sleep(Duration::from_millis(50));
         match self.listener.accept() {
             // Not read from: a connection that sends nothing must not hang the self-test.
-            Ok((_, addr)) => Err(format!(
+            Ok((_, addr)) => Err(Failure(format!(
                 "the host listener on {} accepted a connection from {addr}",
                 self.addr
-            )),
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(format!("checking the host listener on {}: {e}", self.addr)),
+            Err(e) => Err(Failure(format!("checking the host listener on {}: {e}", self.addr))),
         }
     }
 }
@@ -408,9 +414,11 @@ impl HostListener {
 /// have arrived, whatever the code printed.
 fn judge_listener(
     listener: &Result<HostListener, ListenerError>,
-    printed: Result<(), String>,
-) -> Result<(), String> {
-    let l = listener.as_ref().map_err(|e| e.to_string())?;
+    printed: Result<(), Failure>,
+) -> Result<(), Failure> {
+    let l = listener
+        .as_ref()
+        .map_err(|e| Failure(e.to_string()))?;
     printed?;
     l.untouched()
 }
@@ -468,9 +476,9 @@ fn outer_outcomes(
             return vec![Outcome::judged(
                 "outer_probe".into(),
                 Wall::Outer,
-                Err(format!(
+                Err(Failure(format!(
                     "the probe could not run, so the outer wall is unproven: {e}"
-                )),
+                ))),
                 started,
             )];
         }
@@ -481,7 +489,8 @@ fn outer_outcomes(
             Outcome::judged(
                 format!("outer_{}", c.property),
                 Wall::Outer,
-                c.problem.map_or(Ok("holds".to_string()), Err),
+                c.problem
+                    .map_or(Ok("holds".to_string()), |p| Err(Failure(p))),
                 started,
             )
         })
@@ -555,7 +564,7 @@ async fn run_case(
             return Outcome::judged(
                 name,
                 wall,
-                Err(format!("{why}, so this isolation canary cannot run")),
+                Err(Failure(format!("{why}, so this isolation canary cannot run"))),
                 started,
             );
         }
@@ -568,7 +577,7 @@ async fn run_case(
         };
     }
     if let (true, Err(e)) = (c.uses_listener, listener) {
-        return Outcome::judged(name, wall, Err(e.to_string()), started);
+        return Outcome::judged(name, wall, Err(Failure(e.to_string())), started);
     }
     let result = nestbox
         .execute(
@@ -611,7 +620,7 @@ mod tests {
         let err = listener.as_ref().err().expect("binding must fail");
         assert!(err.to_string().contains("binding"), "{err}");
         let verdict = judge_listener(&listener, Ok(()));
-        assert!(verdict.unwrap_err().contains("192.0.2.1"));
+        assert!(verdict.unwrap_err().0.contains("192.0.2.1"));
     }
 
     #[test]
@@ -621,7 +630,7 @@ mod tests {
         assert_eq!(judge_listener(&listener, Ok(())), Ok(()));
         let _conn = std::net::TcpStream::connect(addr).unwrap();
         let verdict = judge_listener(&listener, Ok(()));
-        assert!(verdict.unwrap_err().contains("accepted a connection"));
+        assert!(verdict.unwrap_err().0.contains("accepted a connection"));
     }
 
     #[test]
