@@ -69,7 +69,11 @@ enum Command {
     #[command(subcommand)]
     Gvisor(gvisor::GvisorCommand),
     /// Show every operator setting, where to set it, and its current value.
-    Settings,
+    Settings {
+        /// Print the README's settings table (key, environment variable, default) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Tools for looking inside: `nestbox debug bundle` writes the OCI bundle a run would use.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -127,7 +131,11 @@ fn dispatch(config: Option<&std::path::Path>, command: Command) -> Result<ExitCo
             debug_bundle(load(config)?, &lang, &out, command)?
         }
         Command::UpdateCheck => gvisor::update_check(load(config)?)?,
-        Command::Settings => show_settings(load(config)?)?,
+        Command::Settings { markdown: true } => {
+            print!("{}", settings::markdown_table());
+            Status::Ok
+        }
+        Command::Settings { markdown: false } => show_settings(load(config)?)?,
         Command::Guest {
             plugin,
             probe,
@@ -174,13 +182,19 @@ fn show_settings(loaded: LoadedSettings) -> CommandResult {
             settings::DEFAULT_CONFIG_PATH
         );
     }
-    for (key, env, value) in settings::describe(&loaded.settings) {
+    for (key, value) in settings::describe(&loaded.settings) {
         let from = loaded
             .origins
-            .get(key)
+            .get(key.name)
             .map(|o| o.to_string())
             .unwrap_or_else(|| "the default".into());
-        println!("{key} = {value}\n    env {env}; from {from}");
+        println!(
+            "{} = {value}\n    env {}; from {from}; default {}",
+            key.name, key.env, key.shown_default
+        );
+        for line in key.doc.lines() {
+            println!("    {}", line.trim());
+        }
     }
     Ok(Status::Ok)
 }
