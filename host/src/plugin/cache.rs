@@ -71,8 +71,6 @@ pub enum VerifyError {
     },
     #[error("corrupt: the content of {path} differs from the record")]
     Corrupt { path: PathBuf },
-    #[error(transparent)]
-    Artifact(#[from] ArtifactError),
 }
 
 /// What is recorded beside each `.cwasm`.
@@ -186,7 +184,7 @@ impl ModuleCache {
         let name = &plugin.manifest.name;
         // The folders the guest will see must stay inside the plugin's folder.
         preopen::resolve(plugin)?;
-        let expected = artifact::expected_sha256(plugin)?;
+        let expected = artifact::expected_sha256(plugin);
         // A missing or replaced artifact is an error even when a compiled entry exists.
         let stamp = artifact::stamp(plugin)?;
         let key = Self::key(engine, &expected);
@@ -278,7 +276,7 @@ impl ModuleCache {
             .ok_or_else(|| VerifyError::NotPrepared {
                 path: meta_path.clone(),
             })?;
-        let expected = artifact::expected_sha256(plugin)?;
+        let expected = artifact::expected_sha256(plugin);
         if meta.key != Self::key(engine, &expected) {
             return Err(VerifyError::Stale { path: meta_path });
         }

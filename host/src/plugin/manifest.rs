@@ -127,9 +127,10 @@ pub struct Package {
 pub struct Artifact {
     /// Path of the `.wasm` file, relative to the plugin's folder.
     pub path: PathBuf,
-    /// The expected SHA-256, as 64 hex digits: pinned here, in the reviewed manifest.
+    /// The expected SHA-256, as 64 hex digits: pinned here, in the reviewed manifest (a manifest
+    /// without it is refused when loaded, so every loaded plugin has one).
     #[serde(default)]
-    pub sha256: Option<String>,
+    pub sha256: String,
     /// No longer accepted (a hash file written by the build vouched for whatever was built);
     /// parsed only to refuse it with a clear message.
     #[serde(default)]
@@ -223,10 +224,10 @@ impl Manifest {
         if let Some(f) = &self.artifact.sha256_file {
             return Err(Problem::HashFile(f.clone()));
         }
-        match &self.artifact.sha256 {
-            Some(h) if is_sha256_hex(h) => {}
-            Some(h) => return Err(Problem::BadSha256(h.clone())),
-            None => return Err(Problem::MissingSha256),
+        match self.artifact.sha256.as_str() {
+            "" => return Err(Problem::MissingSha256),
+            h if !is_sha256_hex(h) => return Err(Problem::BadSha256(h.to_string())),
+            _ => {}
         }
         relative_inside(&self.artifact.path, "artifact.path")?;
         match (self.entry.kind, &self.entry.export) {
