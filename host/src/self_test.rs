@@ -17,6 +17,8 @@ use serde::Serialize;
 
 use crate::execute::{InspectError, Isolation, Nestbox, RunOptions};
 use crate::job::Job;
+pub use crate::language_check::Failure;
+use crate::language_check::{LanguageCheck, expect};
 use crate::result::{RunResult, Status};
 use crate::sandbox::probe::{self, Findings, ProbeError, ProbeOptions};
 
@@ -62,7 +64,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn judged(name: String, wall: Wall, verdict: Result<String, Failure>, started: Instant) -> Self {
+    fn judged(
+        name: String,
+        wall: Wall,
+        verdict: Result<String, Failure>,
+        started: Instant,
+    ) -> Self {
         let (verdict, detail) = match verdict {
             Ok(d) => (Verdict::Passed, d),
             Err(d) => (Verdict::Failed, d.0),
@@ -77,18 +84,12 @@ impl Outcome {
     }
 }
 
-/// Why a self-test failed, in words for the operator: what it saw instead of what it expects,
-/// or which part of its own setup failed (a check fails closed).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Failure(pub String);
-
 /// Judges a result: `Err` says what was wrong.
 type Check = Box<dyn Fn(&RunResult) -> Result<(), Failure> + Send + Sync>;
 
 struct Case {
-    name: &'static str,
-    language: &'static str,
+    name: String,
+    language: String,
     code: String,
     max_runtime_seconds: Option<f64>,
     max_ram_mb: Option<f64>,
@@ -103,14 +104,14 @@ struct Case {
 }
 
 fn case(
-    name: &'static str,
-    language: &'static str,
+    name: impl Into<String>,
+    language: impl Into<String>,
     code: impl Into<String>,
     check: impl Fn(&RunResult) -> Result<(), Failure> + Send + Sync + 'static,
 ) -> Case {
     Case {
-        name,
-        language,
+        name: name.into(),
+        language: language.into(),
         code: code.into(),
         max_runtime_seconds: None,
         max_ram_mb: None,
@@ -134,19 +135,6 @@ fn canary(
     }
 }
 
-fn expect(r: &RunResult, status: Status) -> Result<(), Failure> {
-    if r.status == status {
-        Ok(())
-    } else {
-        Err(Failure(format!(
-            "expected {status}, got {}: {} (stderr: {})",
-            r.status,
-            r.message,
-            r.stderr.lines().last().unwrap_or("")
-        )))
-    }
-}
-
 fn show(r: &RunResult) -> String {
     format!(
         "{}: stdout {:?}, stderr {:?}",
@@ -159,7 +147,10 @@ fn show(r: &RunResult) -> String {
 /// The canary printed CONTAINED, nothing escaped, and its own setup worked.
 fn contained(r: &RunResult) -> Result<(), Failure> {
     if r.stdout.contains("SETUP FAILED") {
-        return Err(Failure(format!("the canary's own setup failed: {}", show(r))));
+        return Err(Failure(format!(
+            "the canary's own setup failed: {}",
+            show(r)
+        )));
     }
     if r.stdout.contains("CONTAINED") && !r.stdout.contains("ESCAPED") {
         Ok(())
@@ -201,7 +192,33 @@ except Exception as e:  # WASI's socket module lacks even getaddrinfo
     )
 }
 
-fn cases(listener_port: u16) -> Vec<Case> {
+/// Each language's own checks from its manifest's `[selftest]`: `simple_<name>`, then
+/// `bad_syntax_<name>` when it gives a program with a syntax error.
+fn language_cases(checks: &[LanguageCheck]) -> Vec<Case> {
+    let simple = checks.iter().map(|c| {
+        let job = c.job();
+        let check = c.clone();
+        case(
+            format!("simple_{}", c.language),
+            &c.language,
+            job.code,
+            move |r| check.judge(r),
+        )
+    });
+    let bad = checks.iter().filter_map(|c| {
+        let job = c.syntax_error_job()?;
+        let check = c.clone();
+        Some(case(
+            format!("bad_syntax_{}", c.language),
+            &c.language,
+            job.code,
+            move |r| check.judge_syntax_error(r),
+        ))
+    });
+    simple.chain(bad).collect()
+}
+
+fn cases(checks: &[LanguageCheck], listener_port: u16) -> Vec<Case> {
     let mut timeout = case(
         "long_running_code",
         "python",
@@ -230,37 +247,8 @@ fn cases(listener_port: u16) -> Vec<Case> {
         true,
     );
     network.uses_listener = true;
-    vec![
-        case(
-            "simple_python",
-            "python",
-            "print('hello from python')",
-            |r| {
-                expect(r, Status::Ok)?;
-                (r.stdout == "hello from python\n")
-                    .then_some(())
-                    .ok_or_else(|| Failure(format!("stdout {:?}", r.stdout)))
-            },
-        ),
-        case("simple_bash", "bash", "echo hello from bash", |r| {
-            expect(r, Status::Ok)?;
-            (r.stdout == "hello from bash\n")
-                .then_some(())
-                .ok_or_else(|| Failure(format!("stdout {:?}", r.stdout)))
-        }),
-        case("bad_syntax_python", "python", "print('foo", |r| {
-            expect(r, Status::Error)?;
-            r.stderr
-                .contains("SyntaxError")
-                .then_some(())
-                .ok_or_else(|| Failure(format!("no SyntaxError in stderr {:?}", r.stderr)))
-        }),
-        case("bad_syntax_bash", "bash", "echo 'foo", |r| {
-            expect(r, Status::Error)?;
-            (r.exit_code == Some(2))
-                .then_some(())
-                .ok_or_else(|| Failure(format!("exit code {:?}, bash gives 2", r.exit_code)))
-        }),
+    let mut all = language_cases(checks);
+    all.extend([
         timeout,
         ram,
         canary(
@@ -359,7 +347,8 @@ except OSError as e:
             },
             true,
         ),
-    ]
+    ]);
+    all
 }
 
 /// A TCP listener on the host's loopback that the network canaries try to reach.
@@ -405,7 +394,10 @@ impl HostListener {
                 self.addr
             ))),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(Failure(format!("checking the host listener on {}: {e}", self.addr))),
+            Err(e) => Err(Failure(format!(
+                "checking the host listener on {}: {e}",
+                self.addr
+            ))),
         }
     }
 }
@@ -416,9 +408,7 @@ fn judge_listener(
     listener: &Result<HostListener, ListenerError>,
     printed: Result<(), Failure>,
 ) -> Result<(), Failure> {
-    let l = listener
-        .as_ref()
-        .map_err(|e| Failure(e.to_string()))?;
+    let l = listener.as_ref().map_err(|e| Failure(e.to_string()))?;
     printed?;
     l.untouched()
 }
@@ -535,7 +525,7 @@ pub async fn run(
             Wall::Inner => ("inner_", Isolation::WasmtimeOnly),
             _ => ("", Isolation::Gvisor),
         };
-        for c in cases(port)
+        for c in cases(&LanguageCheck::all(&nestbox.registry), port)
             .into_iter()
             .filter(|c| wall != Wall::Inner || c.inner)
         {
@@ -558,13 +548,15 @@ async fn run_case(
     listener: &Result<HostListener, ListenerError>,
 ) -> Outcome {
     let started = Instant::now();
-    if nestbox.registry.find(c.language).is_none() {
+    if nestbox.registry.find(&c.language).is_none() {
         let why = format!("no {} plugin is installed", c.language);
         if c.canary {
             return Outcome::judged(
                 name,
                 wall,
-                Err(Failure(format!("{why}, so this isolation canary cannot run"))),
+                Err(Failure(format!(
+                    "{why}, so this isolation canary cannot run"
+                ))),
                 started,
             );
         }
@@ -582,7 +574,7 @@ async fn run_case(
     let result = nestbox
         .execute(
             Job {
-                language: c.language.into(),
+                language: c.language.clone(),
                 code: c.code.clone(),
                 max_runtime_seconds: c.max_runtime_seconds,
                 max_ram_mb: c.max_ram_mb,

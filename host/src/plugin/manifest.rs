@@ -79,6 +79,8 @@ pub enum Problem {
     ReservedPreopenGuest(String),
     #[error("calibration.fuel_per_cpu_second must be at least 1")]
     ZeroFuel,
+    #[error("{0} is empty; give a tiny program (such as one that prints a line)")]
+    EmptySelfTest(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +110,36 @@ pub struct Manifest {
     /// besides its standard library (generated from the runtime; see [`Package`]).
     #[serde(default)]
     pub packages: Option<PathBuf>,
+    /// How nestbox checks that the language works (`nestbox doctor`, `nestbox self-test`,
+    /// `nestbox serve`'s readiness); see [`crate::language_check`].
+    #[serde(default)]
+    pub selftest: Option<SelfTest>,
+}
+
+/// `[selftest]`: a tiny program and its exact stdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTest {
+    /// A program that must run and print `expect`.
+    pub code: String,
+    /// Its whole stdout, byte for byte.
+    pub expect: String,
+    /// `[selftest.syntax_error]`: a program that must fail as a syntax error does.
+    #[serde(default)]
+    pub syntax_error: Option<SyntaxError>,
+}
+
+/// A program with a syntax error: it must end as ERROR, with these, when given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntaxError {
+    pub code: String,
+    /// Text its stderr must contain (`SyntaxError`).
+    #[serde(default)]
+    pub stderr_contains: Option<String>,
+    /// The exit status it must end with (bash gives 2).
+    #[serde(default)]
+    pub exit_code: Option<i32>,
 }
 
 /// One package a runtime ships, as its `packages` file lists it.
@@ -266,6 +298,14 @@ impl Manifest {
         }
         if self.calibration.fuel_per_cpu_second == 0 {
             return Err(Problem::ZeroFuel);
+        }
+        if let Some(t) = &self.selftest {
+            if t.code.trim().is_empty() {
+                return Err(Problem::EmptySelfTest("selftest.code"));
+            }
+            if t.syntax_error.as_ref().is_some_and(|b| b.code.is_empty()) {
+                return Err(Problem::EmptySelfTest("selftest.syntax_error.code"));
+            }
         }
         Ok(())
     }
