@@ -389,7 +389,8 @@ async fn round_trip(nestbox: &Nestbox, check: &LanguageCheck) -> Check {
             "sandbox",
             Level::Fail,
             format!("a {lang} test run failed: {failure}"),
-            "fix the failures above; the message quotes runsc",
+            "fix the failures above (a sandbox failure quotes runsc); if only the output differs, \
+             check the plugin's runtime against the [selftest] in its plugin.toml",
         )
     } else {
         ok(
