@@ -6,9 +6,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::execute::{Nestbox, RunOptions};
-use crate::job::Job;
+use crate::language_check::LanguageCheck;
 use crate::plugin::cache::Rebuild;
-use crate::result::Status;
 use crate::sandbox::cgroups::{self, HostLimits, Version};
 use crate::sandbox::runsc::{self, Runsc};
 use crate::sandbox::{static_binary, updates};
@@ -186,14 +185,12 @@ pub async fn run(loaded: &LoadedSettings, probe: bool) -> Vec<Check> {
             "fix or remove that plugin.toml",
         ));
     }
-    let mut runnable = None;
+    let mut runnable = Vec::new();
     for p in &nestbox.registry.plugins {
         let name = &p.manifest.name;
         checks.push(match nestbox.cache.check(&nestbox.runner.engine, p) {
             Ok(Ok(_)) => {
-                if runnable.is_none() || name == "python" {
-                    runnable = Some(name.clone());
-                }
+                runnable.push(p);
                 ok(
                     "plugin",
                     format!("{name} {} is prepared", p.manifest.version),
@@ -214,11 +211,20 @@ pub async fn run(loaded: &LoadedSettings, probe: bool) -> Vec<Check> {
             Err(e) => bad("plugin", Level::Fail, e.to_string(), "run scripts/setup.sh"),
         });
     }
-    if probe
-        && runsc.is_some()
-        && let Some(lang) = runnable
-    {
-        checks.push(round_trip(&nestbox, &lang).await);
+    for p in runnable {
+        match LanguageCheck::of(p) {
+            Some(c) if probe && runsc.is_some() => checks.push(round_trip(&nestbox, &c).await),
+            Some(_) => {}
+            None => checks.push(bad(
+                "plugin",
+                Level::Warn,
+                format!(
+                    "{} has no [selftest], so no check runs its code",
+                    p.manifest.name
+                ),
+                "add [selftest] code and expect to its plugin.toml (see the README)",
+            )),
+        }
     }
     checks
 }
@@ -374,39 +380,25 @@ fn writable(name: &'static str, dir: &Path) -> Check {
     }
 }
 
-async fn round_trip(nestbox: &Nestbox, lang: &str) -> Check {
-    let code = match lang {
-        "python" => "print(6 * 7)",
-        _ => "echo 42",
-    };
-    let result = nestbox
-        .execute(
-            Job {
-                language: lang.to_string(),
-                code: code.to_string(),
-                max_runtime_seconds: Some(20.0),
-                ..Default::default()
-            },
-            &RunOptions::default(),
+/// Run the language's own check (its manifest's `[selftest]`) through both walls.
+async fn round_trip(nestbox: &Nestbox, check: &LanguageCheck) -> Check {
+    let lang = &check.language;
+    let result = nestbox.execute(check.job(), &RunOptions::default()).await;
+    if let Err(failure) = check.judge(&result) {
+        bad(
+            "sandbox",
+            Level::Fail,
+            format!("a {lang} test run failed: {failure}"),
+            "fix the failures above (a sandbox failure quotes runsc); if only the output differs, \
+             check the plugin's runtime against the [selftest] in its plugin.toml",
         )
-        .await;
-    if result.status == Status::Ok && result.stdout.trim() == "42" {
+    } else {
         ok(
             "sandbox",
             format!(
                 "ran {lang} code through gVisor + Wasmtime in {} ms",
                 result.duration_ms
             ),
-        )
-    } else {
-        bad(
-            "sandbox",
-            Level::Fail,
-            format!(
-                "a {lang} test run ended {}: {}",
-                result.status, result.message
-            ),
-            "fix the failures above; the message quotes runsc",
         )
     }
 }

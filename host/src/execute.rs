@@ -83,8 +83,51 @@ pub enum InspectError {
     Limits(#[from] crate::job::InvalidInput),
     #[error("preparing the plugin: {0}")]
     Plugin(#[from] cache::CacheError),
-    #[error("{0}")]
-    Sandbox(String),
+    #[error(transparent)]
+    Sandbox(#[from] GvisorSetupError),
+}
+
+/// Why the gVisor sandbox factory could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum GvisorSetupError {
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error(
+        "runsc (gVisor) was not found (looked at {looked}) and AUTO_INSTALL could not install it: \
+         {source}; nothing was run"
+    )]
+    AutoInstall {
+        looked: String,
+        #[source]
+        source: install::InstallError,
+    },
+}
+
+/// Why the warm pool's sandbox templates could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("preparing the {plugin} plugin for the pool: {source}")]
+pub struct TemplateError {
+    plugin: String,
+    #[source]
+    source: Box<cache::CacheError>,
+}
+
+/// Why `nestbox debug bundle` could not write a bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteBundleError {
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Bundle(#[from] crate::sandbox::bundle::BundleError),
+}
+
+/// An input file named by a host path (the CLI's) that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("reading input file {path}: {source}; fix: check that it exists and is readable")]
+pub struct InputFileError {
+    path: std::path::PathBuf,
+    #[source]
+    source: std::io::Error,
 }
 
 /// Everything a process needs to execute jobs: settings, plugins, the module cache, the runner
@@ -140,7 +183,7 @@ impl Nestbox {
 
     /// The gVisor factory, checked on first use (installing runsc when it is missing and
     /// AUTO_INSTALL allows). Returns it with notices for the result.
-    pub async fn gvisor(&self) -> Result<(Arc<Gvisor>, Vec<String>), String> {
+    pub async fn gvisor(&self) -> Result<(Arc<Gvisor>, Vec<String>), GvisorSetupError> {
         if let Some(g) = self
             .gvisor
             .lock()
@@ -153,7 +196,11 @@ impl Nestbox {
         let mut notices = Vec::new();
         let prepared = match Gvisor::prepare(settings) {
             Err(SandboxError::Runsc(RunscError::NotFound { looked })) if settings.auto_install => {
-                let pin = Pin::choose(None, None).map_err(|e| e.to_string())?;
+                let pin =
+                    Pin::choose(None, None).map_err(|source| GvisorSetupError::AutoInstall {
+                        looked: looked.clone(),
+                        source,
+                    })?;
                 let dir = std::path::Path::new(runsc::INSTALL_DIR);
                 eprintln!(
                     "nestbox: runsc is missing; installing gVisor release {} (AUTO_INSTALL=true)",
@@ -166,18 +213,15 @@ impl Nestbox {
                         pin.release,
                         path.display()
                     )),
-                    Err(e) => {
-                        return Err(format!(
-                            "runsc (gVisor) was not found (looked at {looked}) and AUTO_INSTALL could \
-                             not install it: {e}; nothing was run"
-                        ));
+                    Err(source) => {
+                        return Err(GvisorSetupError::AutoInstall { looked, source });
                     }
                 }
                 Gvisor::prepare(settings)
             }
             other => other,
         };
-        let (g, setup) = prepared.map_err(|e| e.to_string())?;
+        let (g, setup) = prepared?;
         notices.extend(setup);
         if settings.check_for_updates {
             updates::start_if_due(&settings.state_dir);
@@ -208,12 +252,20 @@ impl Nestbox {
 
     /// One sandbox template per plugin for a warm pool: every plugin prepared (compiled now if
     /// needed), each sandbox sized for the operator's memory limit, so it can take any job.
-    pub fn pool_templates(&self, progress: &dyn Progress) -> Result<Vec<SandboxSpec>, String> {
+    pub fn pool_templates(
+        &self,
+        progress: &dyn Progress,
+    ) -> Result<Vec<SandboxSpec>, TemplateError> {
         let mut ready = Vec::new();
         for p in &self.registry.plugins {
             match self.cache.ensure(&self.runner.engine, p, progress) {
                 Ok(r) => ready.push((p.clone(), r.cwasm_path)),
-                Err(e) => return Err(format!("preparing the {} plugin: {e}", p.manifest.name)),
+                Err(source) => {
+                    return Err(TemplateError {
+                        plugin: p.manifest.name.clone(),
+                        source: Box::new(source),
+                    });
+                }
             }
         }
         Ok(ready
@@ -277,7 +329,7 @@ impl Nestbox {
                     notices.extend(setup_notices);
                     Some(g)
                 }
-                Err(e) => return RunResult::not_run(Status::SandboxError, e),
+                Err(e) => return RunResult::not_run(Status::SandboxError, e.to_string()),
             },
         };
         let ready = match self
@@ -396,7 +448,12 @@ impl Nestbox {
     ) -> (RunResult, Option<Leftover>) {
         let input_files = match guest_files(&checked.input_files) {
             Ok(f) => f,
-            Err(e) => return (RunResult::not_run(Status::InvalidInput, e), None),
+            Err(e) => {
+                return (
+                    RunResult::not_run(Status::InvalidInput, e.to_string()),
+                    None,
+                );
+            }
         };
         let job = self.sandbox_job(
             id,
@@ -475,11 +532,8 @@ impl Nestbox {
         language: &str,
         out: &std::path::Path,
         command: Option<Vec<String>>,
-    ) -> Result<std::path::PathBuf, String> {
-        let (gvisor, spec, limits) = self
-            .default_sandbox(language, "inspect")
-            .await
-            .map_err(|e| e.to_string())?;
+    ) -> Result<std::path::PathBuf, WriteBundleError> {
+        let (gvisor, spec, limits) = self.default_sandbox(language, "inspect").await?;
         let job = SandboxJob {
             spec,
             job: GuestJob {
@@ -490,9 +544,7 @@ impl Nestbox {
             },
             observer: None,
         };
-        gvisor
-            .write_bundle(out, &job, command)
-            .map_err(|e| e.to_string())
+        Ok(gvisor.write_bundle(out, &job, command)?)
     }
 
     /// The sandbox a run in `language` with the operator's default limits gets, under `id`, with
@@ -516,7 +568,7 @@ impl Nestbox {
             Default::default(),
         )?;
         let ready = self.cache.ensure(&self.runner.engine, &plugin, &Quiet)?;
-        let (gvisor, _) = self.gvisor().await.map_err(InspectError::Sandbox)?;
+        let (gvisor, _) = self.gvisor().await?;
         let job = GuestJob {
             code: String::new(),
             stdin_b64: None,
@@ -605,14 +657,16 @@ impl Nestbox {
 }
 
 /// Input files as the guest receives them (content inline).
-fn guest_files(files: &[InputFile]) -> Result<Vec<GuestFile>, String> {
+fn guest_files(files: &[InputFile]) -> Result<Vec<GuestFile>, InputFileError> {
     files
         .iter()
         .map(|f| {
             let content_b64 = match (&f.source_path, &f.content_base64) {
                 (Some(p), _) => base64::engine::general_purpose::STANDARD.encode(
-                    std::fs::read(p)
-                        .map_err(|e| format!("reading input file {}: {e}", p.display()))?,
+                    std::fs::read(p).map_err(|source| InputFileError {
+                        path: p.clone(),
+                        source,
+                    })?,
                 ),
                 (None, Some(b)) => b.clone(),
                 (None, None) => String::new(),

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod engine;
 pub mod execute;
 pub mod job;
+pub mod language_check;
 pub mod limits;
 #[cfg(test)]
 mod module_graph;

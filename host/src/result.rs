@@ -27,7 +27,7 @@ pub enum Status {
 
 impl Status {
     /// The documented exit code of `nestbox run` for this status.
-    pub fn exit_code(self) -> i32 {
+    pub fn exit_code(self) -> u8 {
         match self {
             Status::Ok => 0,
             Status::Error => 1,
@@ -200,7 +200,7 @@ mod tests {
             Status::SandboxError,
             Status::StorageError,
         ];
-        let mut codes: Vec<i32> = all.iter().map(|s| s.exit_code()).collect();
+        let mut codes: Vec<u8> = all.iter().map(|s| s.exit_code()).collect();
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), all.len());

@@ -17,6 +17,8 @@ use serde::Serialize;
 
 use crate::execute::{InspectError, Isolation, Nestbox, RunOptions};
 use crate::job::Job;
+pub use crate::language_check::Failure;
+use crate::language_check::{LanguageCheck, expect};
 use crate::result::{RunResult, Status};
 use crate::sandbox::probe::{self, Findings, ProbeError, ProbeOptions};
 
@@ -62,10 +64,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn judged(name: String, wall: Wall, verdict: Result<String, String>, started: Instant) -> Self {
+    fn judged(
+        name: String,
+        wall: Wall,
+        verdict: Result<String, Failure>,
+        started: Instant,
+    ) -> Self {
         let (verdict, detail) = match verdict {
             Ok(d) => (Verdict::Passed, d),
-            Err(d) => (Verdict::Failed, d),
+            Err(d) => (Verdict::Failed, d.0),
         };
         Outcome {
             name,
@@ -78,11 +85,11 @@ impl Outcome {
 }
 
 /// Judges a result: `Err` says what was wrong.
-type Check = Box<dyn Fn(&RunResult) -> Result<(), String> + Send + Sync>;
+type Check = Box<dyn Fn(&RunResult) -> Result<(), Failure> + Send + Sync>;
 
 struct Case {
-    name: &'static str,
-    language: &'static str,
+    name: String,
+    language: String,
     code: String,
     max_runtime_seconds: Option<f64>,
     max_ram_mb: Option<f64>,
@@ -97,14 +104,14 @@ struct Case {
 }
 
 fn case(
-    name: &'static str,
-    language: &'static str,
+    name: impl Into<String>,
+    language: impl Into<String>,
     code: impl Into<String>,
-    check: impl Fn(&RunResult) -> Result<(), String> + Send + Sync + 'static,
+    check: impl Fn(&RunResult) -> Result<(), Failure> + Send + Sync + 'static,
 ) -> Case {
     Case {
-        name,
-        language,
+        name: name.into(),
+        language: language.into(),
         code: code.into(),
         max_runtime_seconds: None,
         max_ram_mb: None,
@@ -118,26 +125,13 @@ fn case(
 fn canary(
     name: &'static str,
     code: impl Into<String>,
-    check: impl Fn(&RunResult) -> Result<(), String> + Send + Sync + 'static,
+    check: impl Fn(&RunResult) -> Result<(), Failure> + Send + Sync + 'static,
     inner: bool,
 ) -> Case {
     Case {
         canary: true,
         inner,
         ..case(name, "python", code, check)
-    }
-}
-
-fn expect(r: &RunResult, status: Status) -> Result<(), String> {
-    if r.status == status {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected {status}, got {}: {} (stderr: {})",
-            r.status,
-            r.message,
-            r.stderr.lines().last().unwrap_or("")
-        ))
     }
 }
 
@@ -151,20 +145,23 @@ fn show(r: &RunResult) -> String {
 }
 
 /// The canary printed CONTAINED, nothing escaped, and its own setup worked.
-fn contained(r: &RunResult) -> Result<(), String> {
+fn contained(r: &RunResult) -> Result<(), Failure> {
     if r.stdout.contains("SETUP FAILED") {
-        return Err(format!("the canary's own setup failed: {}", show(r)));
+        return Err(Failure(format!(
+            "the canary's own setup failed: {}",
+            show(r)
+        )));
     }
     if r.stdout.contains("CONTAINED") && !r.stdout.contains("ESCAPED") {
         Ok(())
     } else {
-        Err(show(r))
+        Err(Failure(show(r)))
     }
 }
 
 /// Contained by a limit after at least `min` units of real progress ("CONTAINED after N ..."):
 /// stopping at once means the canary never got going, which proves nothing.
-fn contained_after(r: &RunResult, min: u64) -> Result<(), String> {
+fn contained_after(r: &RunResult, min: u64) -> Result<(), Failure> {
     contained(r)?;
     let n: Option<u64> = r
         .stdout
@@ -174,10 +171,10 @@ fn contained_after(r: &RunResult, min: u64) -> Result<(), String> {
         .and_then(|n| n.parse().ok());
     match n {
         Some(n) if n >= min => Ok(()),
-        _ => Err(format!(
+        _ => Err(Failure(format!(
             "the canary stopped before it got going (needs at least {min}): {}",
             show(r)
-        )),
+        ))),
     }
 }
 
@@ -195,7 +192,33 @@ except Exception as e:  # WASI's socket module lacks even getaddrinfo
     )
 }
 
-fn cases(listener_port: u16) -> Vec<Case> {
+/// Each language's own checks from its manifest's `[selftest]`: `simple_<name>`, then
+/// `bad_syntax_<name>` when it gives a program with a syntax error.
+fn language_cases(checks: &[LanguageCheck]) -> Vec<Case> {
+    let simple = checks.iter().map(|c| {
+        let job = c.job();
+        let check = c.clone();
+        case(
+            format!("simple_{}", c.language),
+            &c.language,
+            job.code,
+            move |r| check.judge(r),
+        )
+    });
+    let bad = checks.iter().filter_map(|c| {
+        let job = c.syntax_error_job()?;
+        let check = c.clone();
+        Some(case(
+            format!("bad_syntax_{}", c.language),
+            &c.language,
+            job.code,
+            move |r| check.judge_syntax_error(r),
+        ))
+    });
+    simple.chain(bad).collect()
+}
+
+fn cases(checks: &[LanguageCheck], listener_port: u16) -> Vec<Case> {
     let mut timeout = case(
         "long_running_code",
         "python",
@@ -205,7 +228,7 @@ fn cases(listener_port: u16) -> Vec<Case> {
             if r.stdout.contains("sleeping") && !r.stdout.contains("woke") {
                 Ok(())
             } else {
-                Err(format!("partial output not kept: {:?}", r.stdout))
+                Err(Failure(format!("partial output not kept: {:?}", r.stdout)))
             }
         },
     );
@@ -224,37 +247,8 @@ fn cases(listener_port: u16) -> Vec<Case> {
         true,
     );
     network.uses_listener = true;
-    vec![
-        case(
-            "simple_python",
-            "python",
-            "print('hello from python')",
-            |r| {
-                expect(r, Status::Ok)?;
-                (r.stdout == "hello from python\n")
-                    .then_some(())
-                    .ok_or(format!("stdout {:?}", r.stdout))
-            },
-        ),
-        case("simple_bash", "bash", "echo hello from bash", |r| {
-            expect(r, Status::Ok)?;
-            (r.stdout == "hello from bash\n")
-                .then_some(())
-                .ok_or(format!("stdout {:?}", r.stdout))
-        }),
-        case("bad_syntax_python", "python", "print('foo", |r| {
-            expect(r, Status::Error)?;
-            r.stderr
-                .contains("SyntaxError")
-                .then_some(())
-                .ok_or(format!("no SyntaxError in stderr {:?}", r.stderr))
-        }),
-        case("bad_syntax_bash", "bash", "echo 'foo", |r| {
-            expect(r, Status::Error)?;
-            (r.exit_code == Some(2))
-                .then_some(())
-                .ok_or(format!("exit code {:?}, bash gives 2", r.exit_code))
-        }),
+    let mut all = language_cases(checks);
+    all.extend([
         timeout,
         ram,
         canary(
@@ -349,11 +343,12 @@ except OSError as e:
                 let cap = r.limits.as_ref().map_or(0, |l| l.max_output_bytes) as usize;
                 (cap > 0 && r.stdout.len() == cap && r.stdout_truncated)
                     .then_some(())
-                    .ok_or(format!("kept {} bytes, cap {cap}", r.stdout.len()))
+                    .ok_or_else(|| Failure(format!("kept {} bytes, cap {cap}", r.stdout.len())))
             },
             true,
         ),
-    ]
+    ]);
+    all
 }
 
 /// A TCP listener on the host's loopback that the network canaries try to reach.
@@ -390,16 +385,19 @@ impl HostListener {
     }
 
     /// `Ok` when no connection arrived; a connection, or a failure to tell, is an `Err`.
-    pub fn untouched(&self) -> Result<(), String> {
+    pub fn untouched(&self) -> Result<(), Failure> {
         std::thread::sleep(Duration::from_millis(50));
         match self.listener.accept() {
             // Not read from: a connection that sends nothing must not hang the self-test.
-            Ok((_, addr)) => Err(format!(
+            Ok((_, addr)) => Err(Failure(format!(
                 "the host listener on {} accepted a connection from {addr}",
                 self.addr
-            )),
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(format!("checking the host listener on {}: {e}", self.addr)),
+            Err(e) => Err(Failure(format!(
+                "checking the host listener on {}: {e}",
+                self.addr
+            ))),
         }
     }
 }
@@ -408,9 +406,9 @@ impl HostListener {
 /// have arrived, whatever the code printed.
 fn judge_listener(
     listener: &Result<HostListener, ListenerError>,
-    printed: Result<(), String>,
-) -> Result<(), String> {
-    let l = listener.as_ref().map_err(|e| e.to_string())?;
+    printed: Result<(), Failure>,
+) -> Result<(), Failure> {
+    let l = listener.as_ref().map_err(|e| Failure(e.to_string()))?;
     printed?;
     l.untouched()
 }
@@ -468,9 +466,9 @@ fn outer_outcomes(
             return vec![Outcome::judged(
                 "outer_probe".into(),
                 Wall::Outer,
-                Err(format!(
+                Err(Failure(format!(
                     "the probe could not run, so the outer wall is unproven: {e}"
-                )),
+                ))),
                 started,
             )];
         }
@@ -481,7 +479,8 @@ fn outer_outcomes(
             Outcome::judged(
                 format!("outer_{}", c.property),
                 Wall::Outer,
-                c.problem.map_or(Ok("holds".to_string()), Err),
+                c.problem
+                    .map_or(Ok("holds".to_string()), |p| Err(Failure(p))),
                 started,
             )
         })
@@ -526,7 +525,7 @@ pub async fn run(
             Wall::Inner => ("inner_", Isolation::WasmtimeOnly),
             _ => ("", Isolation::Gvisor),
         };
-        for c in cases(port)
+        for c in cases(&LanguageCheck::all(&nestbox.registry), port)
             .into_iter()
             .filter(|c| wall != Wall::Inner || c.inner)
         {
@@ -549,13 +548,15 @@ async fn run_case(
     listener: &Result<HostListener, ListenerError>,
 ) -> Outcome {
     let started = Instant::now();
-    if nestbox.registry.find(c.language).is_none() {
+    if nestbox.registry.find(&c.language).is_none() {
         let why = format!("no {} plugin is installed", c.language);
         if c.canary {
             return Outcome::judged(
                 name,
                 wall,
-                Err(format!("{why}, so this isolation canary cannot run")),
+                Err(Failure(format!(
+                    "{why}, so this isolation canary cannot run"
+                ))),
                 started,
             );
         }
@@ -568,12 +569,12 @@ async fn run_case(
         };
     }
     if let (true, Err(e)) = (c.uses_listener, listener) {
-        return Outcome::judged(name, wall, Err(e.to_string()), started);
+        return Outcome::judged(name, wall, Err(Failure(e.to_string())), started);
     }
     let result = nestbox
         .execute(
             Job {
-                language: c.language.into(),
+                language: c.language.clone(),
                 code: c.code.clone(),
                 max_runtime_seconds: c.max_runtime_seconds,
                 max_ram_mb: c.max_ram_mb,
@@ -611,7 +612,7 @@ mod tests {
         let err = listener.as_ref().err().expect("binding must fail");
         assert!(err.to_string().contains("binding"), "{err}");
         let verdict = judge_listener(&listener, Ok(()));
-        assert!(verdict.unwrap_err().contains("192.0.2.1"));
+        assert!(verdict.unwrap_err().0.contains("192.0.2.1"));
     }
 
     #[test]
@@ -621,7 +622,7 @@ mod tests {
         assert_eq!(judge_listener(&listener, Ok(())), Ok(()));
         let _conn = std::net::TcpStream::connect(addr).unwrap();
         let verdict = judge_listener(&listener, Ok(()));
-        assert!(verdict.unwrap_err().contains("accepted a connection"));
+        assert!(verdict.unwrap_err().0.contains("accepted a connection"));
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! config file, then environment variables (which win). These are the operator's *maxima*;
 //! a request (a `nestbox run` flag, a job's `limits`) may only tighten them (see [`crate::limits`]).
 //!
+//! Each setting is declared once, in the [`settings!`] table below: its config key (the field
+//! name), its environment variable, the kind of its value, its default, the default as the README
+//! shows it, and its documentation. The struct, the defaults, the config-file and environment
+//! parsing, `nestbox settings` and the README's settings table all come from that table.
+//!
 //! The reference project's valve names are kept: every valve can be set with
 //! `CODE_EVAL_VALVE_OVERRIDE_<NAME>` (for example `CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS=10`).
 //! Settings that are nestbox's own use `NESTBOX_<NAME>`. In the config file every setting is
@@ -31,18 +36,22 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     #[error(
-        "config file {path} is not valid: {message}\nhint: settings are lower-case keys such as `max_runtime_seconds = 30`; see `nestbox run --help`"
+        "config file {path} is not valid: {source}\nhint: settings are lower-case keys such as `max_runtime_seconds = 30`; see `nestbox settings`"
     )]
-    ParseFile { path: PathBuf, message: String },
+    ParseFile {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
     #[error("{origin} is not valid: {message}")]
     Invalid { origin: String, message: String },
 }
 
-/// The kind of value a setting takes, used to parse environment variables.
-#[derive(Debug, Clone, Copy)]
-enum Kind {
+/// The kind of value a setting takes: how an environment variable is parsed and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     Bool,
-    /// A whole number that must be at least 1.
+    /// A whole number that must be at least 1 (a limit nestbox always enforces).
     Positive,
     /// A whole number that may be 0.
     Count,
@@ -50,138 +59,305 @@ enum Kind {
     Path,
 }
 
-/// One setting: its config-file key, its environment variable, the kind of its value.
-struct Key {
-    name: &'static str,
-    env: &'static str,
-    kind: Kind,
-}
+impl Kind {
+    fn must_be_positive(self) -> bool {
+        matches!(self, Kind::Positive)
+    }
 
-macro_rules! keys {
-    ($($name:literal => $env:expr, $kind:ident;)*) => {
-        &[$(Key { name: $name, env: $env, kind: Kind::$kind },)*]
-    };
-}
-
-/// Every setting nestbox reads. The first twelve are the reference's valves.
-const KEYS: &[Key] = keys! {
-    "max_runtime_seconds" => "CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", Positive;
-    "max_ram_megabytes" => "CODE_EVAL_VALVE_OVERRIDE_MAX_RAM_MEGABYTES", Positive;
-    "networking_allowed" => "CODE_EVAL_VALVE_OVERRIDE_NETWORKING_ALLOWED", Bool;
-    "require_resource_limiting" => "CODE_EVAL_VALVE_OVERRIDE_REQUIRE_RESOURCE_LIMITING", Bool;
-    "auto_install" => "CODE_EVAL_VALVE_OVERRIDE_AUTO_INSTALL", Bool;
-    "check_for_updates" => "CODE_EVAL_VALVE_OVERRIDE_CHECK_FOR_UPDATES", Bool;
-    "debug" => "CODE_EVAL_VALVE_OVERRIDE_DEBUG", Bool;
-    "max_files_per_execution" => "CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_EXECUTION", Count;
-    "max_files_per_user" => "CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_USER", Count;
-    "max_megabytes_per_user" => "CODE_EVAL_VALVE_OVERRIDE_MAX_MEGABYTES_PER_USER", Count;
-    "web_accessible_directory_path" => "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_PATH", Path;
-    "web_accessible_directory_url" => "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL", Text;
-    "max_output_bytes" => "NESTBOX_MAX_OUTPUT_BYTES", Positive;
-    "work_dir_megabytes" => "NESTBOX_WORK_DIR_MEGABYTES", Positive;
-    "tmp_megabytes" => "NESTBOX_TMP_MEGABYTES", Positive;
-    "plugins_dir" => "NESTBOX_PLUGINS_DIR", Path;
-    "state_dir" => "NESTBOX_STATE_DIR", Path;
-    "cache_dir" => "NESTBOX_CACHE_DIR", Path;
-    "runsc_path" => "NESTBOX_RUNSC_PATH", Path;
-    "gvisor_platform" => "NESTBOX_GVISOR_PLATFORM", Text;
-    "sandbox_memory_overhead_megabytes" => "NESTBOX_SANDBOX_MEMORY_OVERHEAD_MEGABYTES", Positive;
-    "gvisor_url_base" => "NESTBOX_GVISOR_URL_BASE", Text;
-};
-
-/// The operator's settings. Field docs are the user-facing documentation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    /// Wall-clock limit for one execution, in seconds (the most a request may ask for).
-    pub max_runtime_seconds: u64,
-    /// Memory limit for one execution, in MiB (the most a request may ask for).
-    pub max_ram_megabytes: u64,
-    /// Network access for the code. Only `false` is accepted: nestbox has no safe egress yet and
-    /// never gives code the host's network.
-    pub networking_allowed: bool,
-    /// Refuse to run when the sandbox's resource limits cannot be enforced (not root, no cgroup
-    /// controllers). When false, such runs go ahead and their result says the limits were not enforced.
-    pub require_resource_limiting: bool,
-    /// Install gVisor's runsc (a pinned, checksum-verified release) when it is missing.
-    pub auto_install: bool,
-    /// Look for a newer gVisor release at most once every three days (never blocks a run).
-    pub check_for_updates: bool,
-    /// More detail in logs and status messages (never host details in results).
-    pub debug: bool,
-    /// Most files kept from one execution (`--keep-files`).
-    pub max_files_per_execution: u64,
-    /// Most files kept per user; the user's oldest executions are evicted beyond it.
-    pub max_files_per_user: u64,
-    /// Most MiB kept per user; the user's oldest executions are evicted beyond it.
-    pub max_megabytes_per_user: u64,
-    /// Root of per-user file storage. Defaults to `$DATA_DIR/cache/functions/run_code` when
-    /// Open WebUI's `DATA_DIR` is set.
-    pub web_accessible_directory_path: Option<PathBuf>,
-    /// URL under which `web_accessible_directory_path` is served.
-    pub web_accessible_directory_url: String,
-    /// Cap on each of stdout and stderr, in bytes; the rest is cut and the run ends as OUTPUT_LIMIT.
-    pub max_output_bytes: u64,
-    /// Size cap of the code's `/work` directory inside the sandbox, in MiB.
-    pub work_dir_megabytes: u64,
-    /// Size cap of the code's `/tmp` inside the sandbox, in MiB.
-    pub tmp_megabytes: u64,
-    /// Folder holding one sub-folder per plugin (`<name>/plugin.toml`).
-    pub plugins_dir: Option<PathBuf>,
-    /// nestbox's private state: runsc state, bundles, per-run directories, locks.
-    pub state_dir: PathBuf,
-    /// Precompiled plugin modules (`nestbox plugins prepare`).
-    pub cache_dir: PathBuf,
-    /// The runsc binary; found on PATH (or installed by `nestbox gvisor install`) when unset.
-    pub runsc_path: Option<PathBuf>,
-    /// gVisor platform: `auto` (the best that works here), `ptrace`, `kvm` or `systrap`.
-    pub gvisor_platform: String,
-    /// Memory the sandbox may use beyond the code's own limit (gVisor, nestbox, compiled code), in
-    /// MiB. The cgroup limit is `max_ram_megabytes` plus this, so the inner wall trips first.
-    pub sandbox_memory_overhead_megabytes: u64,
-    /// Where `nestbox gvisor install` (and AUTO_INSTALL) download gVisor releases from; a mirror
-    /// may be given, the checksum stays the one pinned in nestbox.
-    pub gvisor_url_base: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let root = nix::unistd::geteuid().is_root();
-        Settings {
-            max_runtime_seconds: 30,
-            max_ram_megabytes: 256,
-            networking_allowed: false,
-            require_resource_limiting: true,
-            auto_install: true,
-            check_for_updates: true,
-            debug: false,
-            max_files_per_execution: 32,
-            max_files_per_user: 4096,
-            max_megabytes_per_user: 256,
-            web_accessible_directory_path: std::env::var_os("DATA_DIR")
-                .map(|d| PathBuf::from(d).join("cache/functions/run_code")),
-            web_accessible_directory_url: "/cache/functions/run_code".to_string(),
-            max_output_bytes: 1024 * 1024,
-            work_dir_megabytes: 64,
-            tmp_megabytes: 64,
-            plugins_dir: None,
-            state_dir: default_dir(root, "/var/lib/nestbox", dirs::state_dir),
-            cache_dir: default_dir(root, "/var/cache/nestbox", dirs::cache_dir),
-            runsc_path: None,
-            gvisor_platform: "auto".to_string(),
-            sandbox_memory_overhead_megabytes: 160,
-            gvisor_url_base: DEFAULT_GVISOR_URL_BASE.to_string(),
+    /// What a valid value looks like, for error messages.
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Bool => "true or false",
+            Kind::Positive => "a whole number of at least 1, such as 30",
+            Kind::Count => "a whole number (0 or more)",
+            Kind::Text => "text",
+            Kind::Path => "a path",
         }
     }
 }
 
-fn default_dir(root: bool, system: &str, user: fn() -> Option<PathBuf>) -> PathBuf {
-    if root {
-        return PathBuf::from(system);
+/// One setting as declared: everything about it but its value.
+#[derive(Debug)]
+pub struct Key {
+    /// The config-file key (and the field of [`Settings`]).
+    pub name: &'static str,
+    /// The environment variable that overrides it.
+    pub env: &'static str,
+    pub kind: Kind,
+    /// The default as the README and `nestbox settings --markdown` show it.
+    pub shown_default: &'static str,
+    /// What it does (the field's documentation).
+    pub doc: &'static str,
+}
+
+/// What the defaults depend on besides constants. `load` reads it from the environment it is
+/// given (never from the process directly), so tests choose it.
+#[derive(Debug, Clone, Default)]
+pub struct Host {
+    /// Whether nestbox runs as root (system folders) or as a user (folders in the home).
+    pub root: bool,
+    /// Open WebUI's `DATA_DIR`, when set.
+    pub data_dir: Option<PathBuf>,
+    /// `$XDG_STATE_HOME`, else `$HOME/.local/state`.
+    pub state_home: Option<PathBuf>,
+    /// `$XDG_CACHE_HOME`, else `$HOME/.cache`.
+    pub cache_home: Option<PathBuf>,
+}
+
+impl Host {
+    /// The facts from `env` and the effective user id.
+    pub fn from_env(env: &dyn Env) -> Host {
+        let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let home = var("HOME");
+        Host {
+            root: nix::unistd::geteuid().is_root(),
+            data_dir: var("DATA_DIR"),
+            state_home: var("XDG_STATE_HOME")
+                .or_else(|| home.as_ref().map(|h| h.join(".local/state"))),
+            cache_home: var("XDG_CACHE_HOME").or_else(|| home.as_ref().map(|h| h.join(".cache"))),
+        }
     }
-    user()
-        .map(|d| d.join("nestbox"))
-        .unwrap_or_else(|| std::env::temp_dir().join("nestbox"))
+
+    /// A root host with no Open WebUI: the system defaults, the same everywhere.
+    pub fn system() -> Host {
+        Host {
+            root: true,
+            ..Host::default()
+        }
+    }
+
+    /// A private folder: the system one for root, else `<home>/nestbox` (or `/tmp/nestbox`).
+    fn dir(&self, system: &str, home: &Option<PathBuf>) -> PathBuf {
+        if self.root {
+            return PathBuf::from(system);
+        }
+        home.as_ref()
+            .map(|d| d.join("nestbox"))
+            .unwrap_or_else(|| PathBuf::from("/tmp/nestbox"))
+    }
+}
+
+/// A value an environment variable can set; `None` when the text is not one.
+trait FromEnv: Sized {
+    fn from_env(raw: &str, kind: Kind) -> Option<Self>;
+}
+
+impl FromEnv for bool {
+    fn from_env(raw: &str, _: Kind) -> Option<bool> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+impl FromEnv for u64 {
+    /// Zero parses here; [`validate`] refuses it for a `Positive` setting, saying why.
+    fn from_env(raw: &str, _: Kind) -> Option<u64> {
+        raw.trim().parse().ok()
+    }
+}
+
+impl FromEnv for String {
+    fn from_env(raw: &str, _: Kind) -> Option<String> {
+        Some(raw.trim().to_string())
+    }
+}
+
+impl FromEnv for PathBuf {
+    fn from_env(raw: &str, _: Kind) -> Option<PathBuf> {
+        let raw = raw.trim();
+        (!raw.is_empty()).then(|| PathBuf::from(raw))
+    }
+}
+
+impl FromEnv for Option<PathBuf> {
+    fn from_env(raw: &str, kind: Kind) -> Option<Option<PathBuf>> {
+        PathBuf::from_env(raw, kind).map(Some)
+    }
+}
+
+/// The number in a setting, for the checks every `Positive` setting gets.
+trait AsNumber {
+    fn as_number(&self) -> Option<u64> {
+        None
+    }
+}
+impl AsNumber for u64 {
+    fn as_number(&self) -> Option<u64> {
+        Some(*self)
+    }
+}
+impl AsNumber for bool {}
+impl AsNumber for String {}
+impl AsNumber for PathBuf {}
+impl AsNumber for Option<PathBuf> {}
+
+/// Declares every setting once; see the module docs.
+macro_rules! settings {
+    (|$host:ident| $(
+        $(#[doc = $doc:literal])+
+        $field:ident: $ty:ty = $default:expr, $env:literal, $kind:ident, $shown:literal;
+    )*) => {
+        /// The operator's settings. Field docs are the user-facing documentation.
+        #[derive(Debug, Clone, Serialize, PartialEq)]
+        pub struct Settings {
+            $( $(#[doc = $doc])+ pub $field: $ty, )*
+        }
+
+        /// What a config file may set: any subset of the settings, nothing else.
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FileSettings {
+            $( #[serde(default)] $field: Option<$ty>, )*
+        }
+
+        /// Every setting nestbox reads, in the order `nestbox settings` and the README show them.
+        pub const KEYS: &[Key] = &[$(
+            Key {
+                name: stringify!($field),
+                env: $env,
+                kind: Kind::$kind,
+                shown_default: $shown,
+                doc: concat!($($doc, "\n"),+),
+            },
+        )*];
+
+        impl Settings {
+            /// The built-in defaults on `host`.
+            pub fn defaults($host: &Host) -> Settings {
+                Settings { $( $field: $default, )* }
+            }
+
+            /// Take the values a config file sets, recording where they came from.
+            fn overlay(
+                &mut self,
+                file: FileSettings,
+                path: &Path,
+                origins: &mut BTreeMap<&'static str, Origin>,
+            ) {
+                $(
+                    if let Some(v) = file.$field {
+                        self.$field = v;
+                        origins.insert(stringify!($field), Origin::File(path.to_path_buf()));
+                    }
+                )*
+            }
+
+            /// Set one setting from its environment variable's text.
+            fn set_from_env(&mut self, key: &Key, raw: &str) -> Result<(), SettingsError> {
+                let invalid = || SettingsError::Invalid {
+                    origin: format!("{}={raw:?}", key.env),
+                    message: format!("expected {}", key.kind.expected()),
+                };
+                match key.name {
+                    $( stringify!($field) => {
+                        self.$field = FromEnv::from_env(raw, key.kind).ok_or_else(invalid)?;
+                    } )*
+                    _ => {}
+                }
+                Ok(())
+            }
+
+            /// The first `Positive` setting that is 0.
+            fn zero_limit(&self) -> Option<&'static str> {
+                $(
+                    if Kind::$kind.must_be_positive() && self.$field.as_number() == Some(0) {
+                        return Some(stringify!($field));
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+settings! { |host|
+    /// Wall-clock limit for one execution, in seconds (the most a request may ask for).
+    max_runtime_seconds: u64 = 30,
+        "CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", Positive, "30";
+    /// Memory limit for one execution, in MiB (the most a request may ask for).
+    max_ram_megabytes: u64 = 256,
+        "CODE_EVAL_VALVE_OVERRIDE_MAX_RAM_MEGABYTES", Positive,
+        "256 (a pandas + matplotlib + seaborn chart needs 160; 128 fails in OpenBLAS)";
+    /// Network access for the code. Only `false` is accepted: nestbox has no safe egress yet and
+    /// never gives code the host's network.
+    networking_allowed: bool = false,
+        "CODE_EVAL_VALVE_OVERRIDE_NETWORKING_ALLOWED", Bool, "false (true is refused)";
+    /// Refuse to run when the sandbox's resource limits cannot be enforced (not root, no cgroup
+    /// controllers). When false, such runs go ahead and their result says the limits were not enforced.
+    require_resource_limiting: bool = true,
+        "CODE_EVAL_VALVE_OVERRIDE_REQUIRE_RESOURCE_LIMITING", Bool, "true";
+    /// Install gVisor's runsc (a pinned, checksum-verified release) when it is missing.
+    auto_install: bool = true,
+        "CODE_EVAL_VALVE_OVERRIDE_AUTO_INSTALL", Bool, "true (pinned, verified)";
+    /// Look for a newer gVisor release at most once every three days (never blocks a run).
+    check_for_updates: bool = true,
+        "CODE_EVAL_VALVE_OVERRIDE_CHECK_FOR_UPDATES", Bool, "true (every 3 days, detached)";
+    /// More detail in logs and status messages (never host details in results).
+    debug: bool = false,
+        "CODE_EVAL_VALVE_OVERRIDE_DEBUG", Bool, "false";
+    /// Most files kept from one execution (`--keep-files`).
+    max_files_per_execution: u64 = 32,
+        "CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_EXECUTION", Count, "32";
+    /// Most files kept per user; the user's oldest executions are evicted beyond it.
+    max_files_per_user: u64 = 4096,
+        "CODE_EVAL_VALVE_OVERRIDE_MAX_FILES_PER_USER", Count, "4096";
+    /// Most MiB kept per user; the user's oldest executions are evicted beyond it.
+    max_megabytes_per_user: u64 = 256,
+        "CODE_EVAL_VALVE_OVERRIDE_MAX_MEGABYTES_PER_USER", Count, "256";
+    /// Root of per-user file storage. Defaults to `$DATA_DIR/cache/functions/run_code` when
+    /// Open WebUI's `DATA_DIR` is set.
+    web_accessible_directory_path: Option<PathBuf> =
+        host.data_dir.as_ref().map(|d| d.join("cache/functions/run_code")),
+        "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_PATH", Path,
+        "`$DATA_DIR/cache/functions/run_code`";
+    /// URL under which `web_accessible_directory_path` is served.
+    web_accessible_directory_url: String = "/cache/functions/run_code".to_string(),
+        "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL", Text,
+        "`/cache/functions/run_code`";
+    /// Cap on each of stdout and stderr, in bytes; the rest is cut and the run ends as OUTPUT_LIMIT.
+    max_output_bytes: u64 = 1024 * 1024,
+        "NESTBOX_MAX_OUTPUT_BYTES", Positive, "1048576";
+    /// Size cap of the code's `/work` directory inside the sandbox, in MiB.
+    work_dir_megabytes: u64 = 64,
+        "NESTBOX_WORK_DIR_MEGABYTES", Positive, "64";
+    /// Size cap of the code's `/tmp` inside the sandbox, in MiB.
+    tmp_megabytes: u64 = 64,
+        "NESTBOX_TMP_MEGABYTES", Positive, "64";
+    /// Folder holding one sub-folder per plugin (`<name>/plugin.toml`).
+    plugins_dir: Option<PathBuf> = None,
+        "NESTBOX_PLUGINS_DIR", Path,
+        "`plugins/` near the binary, else `/usr/local/share/nestbox/plugins`";
+    /// nestbox's private state: runsc state, bundles, per-run directories, locks.
+    state_dir: PathBuf = host.dir("/var/lib/nestbox", &host.state_home),
+        "NESTBOX_STATE_DIR", Path, "`/var/lib/nestbox` (root), else `~/.local/state/nestbox`";
+    /// Precompiled plugin modules (`nestbox plugins prepare`).
+    cache_dir: PathBuf = host.dir("/var/cache/nestbox", &host.cache_home),
+        "NESTBOX_CACHE_DIR", Path, "`/var/cache/nestbox` (root), else `~/.cache/nestbox`";
+    /// The runsc binary; found on PATH (or installed by `nestbox gvisor install`) when unset.
+    runsc_path: Option<PathBuf> = None,
+        "NESTBOX_RUNSC_PATH", Path, "nestbox's install, then `PATH`";
+    /// gVisor platform: `auto` (the best that works here), `ptrace`, `kvm` or `systrap`.
+    gvisor_platform: String = "auto".to_string(),
+        "NESTBOX_GVISOR_PLATFORM", Text,
+        "`auto` (systrap when the runsc has it, else ptrace)";
+    /// Memory the sandbox may use beyond the code's own limit (gVisor, nestbox, compiled code), in
+    /// MiB. The cgroup limit is `max_ram_megabytes` plus this, so the inner wall trips first.
+    sandbox_memory_overhead_megabytes: u64 = 160,
+        "NESTBOX_SANDBOX_MEMORY_OVERHEAD_MEGABYTES", Positive, "160";
+    /// Where `nestbox gvisor install` (and AUTO_INSTALL) download gVisor releases from; a mirror
+    /// may be given, the checksum stays the one pinned in nestbox.
+    gvisor_url_base: String = DEFAULT_GVISOR_URL_BASE.to_string(),
+        "NESTBOX_GVISOR_URL_BASE", Text, "gVisor's release bucket";
+}
+
+impl Default for Settings {
+    /// The defaults on [`Host::system`]: the same on every machine, whatever the environment.
+    fn default() -> Self {
+        Settings::defaults(&Host::system())
+    }
 }
 
 /// Where a setting's value came from, for error messages.
@@ -255,42 +431,26 @@ pub fn load(
         },
     };
 
-    let mut table = toml::Table::new();
+    let mut settings = Settings::defaults(&Host::from_env(env));
     let mut origins = BTreeMap::new();
     if let Some(path) = &config_file {
         let text = std::fs::read_to_string(path).map_err(|source| SettingsError::ReadFile {
             path: path.clone(),
             source,
         })?;
-        table = text
-            .parse::<toml::Table>()
-            .map_err(|e| SettingsError::ParseFile {
+        let file: FileSettings =
+            toml::from_str(&text).map_err(|source| SettingsError::ParseFile {
                 path: path.clone(),
-                message: e.to_string(),
+                source,
             })?;
-        for key in table.keys() {
-            if let Some(k) = KEYS.iter().find(|k| k.name == key) {
-                origins.insert(k.name, Origin::File(path.clone()));
-            }
+        settings.overlay(file, path, &mut origins);
+    }
+    for key in KEYS {
+        if let Some(raw) = env.get(key.env) {
+            settings.set_from_env(key, &raw)?;
+            origins.insert(key.name, Origin::Env(key.env));
         }
     }
-
-    for key in KEYS {
-        let Some(raw) = env.get(key.env) else {
-            continue;
-        };
-        let value = parse_env(key, &raw)?;
-        table.insert(key.name.to_string(), value);
-        origins.insert(key.name, Origin::Env(key.env));
-    }
-
-    let settings: Settings =
-        toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| SettingsError::ParseFile {
-                path: config_file.clone().unwrap_or_default(),
-                message: e.to_string(),
-            })?;
     let loaded = LoadedSettings {
         settings,
         origins,
@@ -300,60 +460,15 @@ pub fn load(
     Ok(loaded)
 }
 
-fn parse_env(key: &Key, raw: &str) -> Result<toml::Value, SettingsError> {
-    let value = raw.trim();
-    let invalid = |what: &str| SettingsError::Invalid {
-        origin: format!("{}={raw:?}", key.env),
-        message: format!("expected {what}"),
-    };
-    Ok(match key.kind {
-        Kind::Bool => match value.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
-            "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
-            _ => return Err(invalid("true or false")),
-        },
-        Kind::Positive | Kind::Count => {
-            let n: i64 = value.parse().map_err(|_| {
-                invalid(if matches!(key.kind, Kind::Positive) {
-                    "a whole number of at least 1, such as 30"
-                } else {
-                    "a whole number (0 or more)"
-                })
-            })?;
-            toml::Value::Integer(n)
-        }
-        Kind::Text => toml::Value::String(value.to_string()),
-        Kind::Path => {
-            if value.is_empty() {
-                return Err(invalid("a path"));
-            }
-            toml::Value::String(value.to_string())
-        }
-    })
-}
-
 fn validate(loaded: &LoadedSettings) -> Result<(), SettingsError> {
     let s = &loaded.settings;
-    let positive: [(&'static str, u64); 6] = [
-        ("max_runtime_seconds", s.max_runtime_seconds),
-        ("max_ram_megabytes", s.max_ram_megabytes),
-        ("max_output_bytes", s.max_output_bytes),
-        ("work_dir_megabytes", s.work_dir_megabytes),
-        ("tmp_megabytes", s.tmp_megabytes),
-        (
-            "sandbox_memory_overhead_megabytes",
-            s.sandbox_memory_overhead_megabytes,
-        ),
-    ];
-    for (key, value) in positive {
-        if value == 0 {
-            return Err(SettingsError::Invalid {
-                origin: loaded.origin(key),
-                message: format!(
-                    "{key} must be at least 1; nestbox always enforces this limit (0 would mean none)"
-                ),
-            });
-        }
+    if let Some(key) = s.zero_limit() {
+        return Err(SettingsError::Invalid {
+            origin: loaded.origin(key),
+            message: format!(
+                "{key} must be at least 1; nestbox always enforces this limit (0 would mean none)"
+            ),
+        });
     }
     if s.max_runtime_seconds > 24 * 3600 {
         return Err(SettingsError::Invalid {
@@ -381,9 +496,8 @@ fn validate(loaded: &LoadedSettings) -> Result<(), SettingsError> {
     Ok(())
 }
 
-/// A table of every setting, its environment variable and current value, for `--help` texts
-/// and `nestbox doctor`.
-pub fn describe(settings: &Settings) -> Vec<(&'static str, &'static str, String)> {
+/// Every setting with its current value (as TOML would spell it), for `nestbox settings`.
+pub fn describe(settings: &Settings) -> Vec<(&'static Key, String)> {
     let value = toml::Value::try_from(settings).unwrap_or(toml::Value::Table(Default::default()));
     KEYS.iter()
         .map(|k| {
@@ -391,9 +505,22 @@ pub fn describe(settings: &Settings) -> Vec<(&'static str, &'static str, String)
                 .get(k.name)
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "(unset)".to_string());
-            (k.name, k.env, v)
+            (k, v)
         })
         .collect()
+}
+
+/// The README's settings table (`nestbox settings --markdown` prints it; a test keeps the
+/// README's copy equal to it).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| setting (config key) | environment | default |\n|---|---|---|\n");
+    for k in KEYS {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            k.name, k.env, k.shown_default
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -478,6 +605,71 @@ mod tests {
         let err = load(Some(&file), &env(&[])).unwrap_err().to_string();
         assert!(err.contains("max_runtime"), "{err}");
         assert!(err.contains(&file.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn a_negative_env_value_names_the_variable() {
+        let err = load(
+            None,
+            &env(&[("NESTBOX_CONFIG", ""), ("NESTBOX_MAX_OUTPUT_BYTES", "-5")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("NESTBOX_MAX_OUTPUT_BYTES=\"-5\""), "{err}");
+        assert!(!err.contains("config file"), "{err}");
+    }
+
+    #[test]
+    fn defaults_come_from_the_given_environment_only() {
+        let loaded = load(
+            None,
+            &env(&[("NESTBOX_CONFIG", ""), ("DATA_DIR", "/srv/owui")]),
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.settings.web_accessible_directory_path,
+            Some(PathBuf::from("/srv/owui/cache/functions/run_code"))
+        );
+        let none = load(None, &env(&[("NESTBOX_CONFIG", "")])).unwrap();
+        assert_eq!(none.settings.web_accessible_directory_path, None);
+        assert_eq!(
+            Settings::default().state_dir,
+            PathBuf::from("/var/lib/nestbox")
+        );
+    }
+
+    #[test]
+    fn every_setting_is_declared_once_and_documented() {
+        let mut names: Vec<_> = KEYS.iter().map(|k| k.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KEYS.len());
+        let table = toml::Value::try_from(Settings::default()).unwrap();
+        for k in KEYS {
+            assert!(
+                k.env.starts_with(VALVE_ENV_PREFIX) || k.env.starts_with(NESTBOX_ENV_PREFIX),
+                "{}",
+                k.env
+            );
+            assert!(!k.doc.trim().is_empty(), "{}", k.name);
+            // Every declared key is a field (Option fields that are None are absent).
+            assert!(
+                table.get(k.name).is_some() || matches!(k.kind, Kind::Path),
+                "{}",
+                k.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_readme_settings_table_is_generated() {
+        let readme = include_str!("../../README.md");
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's settings table differs from the declared settings; replace it with \
+             the output of `nestbox settings --markdown`:\n{table}"
+        );
     }
 
     #[test]

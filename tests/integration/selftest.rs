@@ -110,3 +110,57 @@ fn doctor_reports_a_working_host() {
     assert!(text.contains("✘ runsc"), "{text}");
     assert!(text.contains("fix: run `nestbox gvisor install`"), "{text}");
 }
+
+/// A language is data: a new plugin folder (here the bash runtime under another name) gets its
+/// doctor check from its manifest's `[selftest]` alone, and a wrong expectation fails doctor
+/// naming the plugin.
+#[test]
+fn a_new_plugin_folder_is_checked_by_doctor_from_its_manifest() {
+    let plugins = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let dir = crate::util::copy_plugin("bash", plugins.path());
+    let renamed = plugins.path().join("dash");
+    std::fs::rename(&dir, &renamed).unwrap();
+    let manifest = renamed.join("plugin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let selftest_at = text
+        .find("[selftest]")
+        .expect("bash's manifest has a [selftest]");
+    let base = text[..selftest_at]
+        .replace("name = \"bash\"", "name = \"dash\"")
+        .replace("aliases = [\"bash\", \"sh\", \"shell\"]", "aliases = []");
+    let write = |expect: &str| {
+        std::fs::write(
+            &manifest,
+            format!("{base}[selftest]\ncode = \"echo checked by dash\"\nexpect = \"{expect}\"\n"),
+        )
+        .unwrap();
+    };
+    let env = Env::new()
+        .with("NESTBOX_PLUGINS_DIR", plugins.path().display().to_string())
+        .with("NESTBOX_CACHE_DIR", cache.path().display().to_string());
+    write("checked by dash\\n");
+    let prepared = env.output(&["plugins", "prepare"], None);
+    assert!(
+        prepared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prepared.stderr)
+    );
+
+    let out = env.output(&["doctor"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("✔ sandbox: ran dash code through gVisor + Wasmtime"),
+        "{text}"
+    );
+
+    write("something else\\n");
+    let out = env.output(&["doctor"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✘ sandbox: a dash test run failed: the dash plugin's [selftest] expects"),
+        "{text}"
+    );
+}

@@ -2,7 +2,9 @@
 
 use clap::Args;
 
+use super::outcome::CommandResult;
 use crate::doctor::{self, Level};
+use crate::result::Status;
 use crate::settings::LoadedSettings;
 
 #[derive(Debug, Args)]
@@ -15,8 +17,8 @@ pub struct DoctorArgs {
     no_probe: bool,
 }
 
-pub fn main(loaded: LoadedSettings, args: DoctorArgs) -> i32 {
-    let checks = super::runtime().block_on(doctor::run(&loaded, !args.no_probe));
+pub fn main(loaded: LoadedSettings, args: DoctorArgs) -> CommandResult {
+    let checks = super::runtime()?.block_on(doctor::run(&loaded, !args.no_probe));
     let failed = checks.iter().any(|c| c.level == Level::Fail);
     if args.json {
         println!(
@@ -41,5 +43,5 @@ pub fn main(loaded: LoadedSettings, args: DoctorArgs) -> i32 {
             println!("\nAll essential checks passed.");
         }
     }
-    i32::from(failed)
+    Ok(if failed { Status::Error } else { Status::Ok })
 }

@@ -7,6 +7,8 @@ use std::sync::Mutex;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::outcome::{CliError, CommandResult};
+use crate::result::Status;
 use crate::sandbox::install::{self, DownloadProgress, PINNED_RELEASE, Pin};
 use crate::sandbox::runsc::INSTALL_DIR;
 use crate::sandbox::updates;
@@ -35,20 +37,15 @@ pub struct InstallArgs {
     sha512: Option<String>,
 }
 
-pub fn main(loaded: LoadedSettings, cmd: GvisorCommand) -> i32 {
+pub fn main(loaded: LoadedSettings, cmd: GvisorCommand) -> CommandResult {
     match cmd {
         GvisorCommand::Install(args) => install_main(&loaded, args),
     }
 }
 
-fn install_main(loaded: &LoadedSettings, args: InstallArgs) -> i32 {
-    let pin = match Pin::choose(args.release.as_deref(), args.sha512.as_deref()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            return 2;
-        }
-    };
+fn install_main(loaded: &LoadedSettings, args: InstallArgs) -> CommandResult {
+    let pin =
+        Pin::choose(args.release.as_deref(), args.sha512.as_deref()).map_err(CliError::Pin)?;
     let base = args
         .url_base
         .unwrap_or_else(|| loaded.settings.gvisor_url_base.clone());
@@ -64,16 +61,11 @@ fn install_main(loaded: &LoadedSettings, args: InstallArgs) -> i32 {
         args.dir.display()
     );
     let progress = Bar::default();
-    match super::runtime().block_on(install::install(&pin, &base, &args.dir, &progress)) {
-        Ok(path) => {
-            println!("✔ installed {} (SHA-512 verified)", path.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("✘ {e}");
-            6
-        }
-    }
+    let path = super::runtime()?
+        .block_on(install::install(&pin, &base, &args.dir, &progress))
+        .map_err(CliError::Install)?;
+    println!("✔ installed {} (SHA-512 verified)", path.display());
+    Ok(Status::Ok)
 }
 
 /// A byte progress bar on a terminal, a line otherwise.
@@ -108,22 +100,13 @@ impl DownloadProgress for Bar {
 }
 
 /// The detached checker started by runs when CHECK_FOR_UPDATES is due.
-pub fn update_check(loaded: LoadedSettings) -> i32 {
+pub fn update_check(loaded: LoadedSettings) -> CommandResult {
     let url = std::env::var("NESTBOX_UPDATE_URL").unwrap_or_else(|_| updates::LATEST_URL.into());
-    match super::runtime().block_on(updates::check_now(&loaded.settings.state_dir, &url)) {
-        Ok(Some(latest)) => {
-            println!("latest gVisor release: {latest}");
-            0
-        }
-        Ok(None) => {
-            println!(
-                "could not learn the latest gVisor release (offline?); will try again in 3 days"
-            );
-            0
-        }
-        Err(e) => {
-            eprintln!("nestbox: update check: {e}");
-            1
-        }
+    match super::runtime()?.block_on(updates::check_now(&loaded.settings.state_dir, &url))? {
+        Some(latest) => println!("latest gVisor release: {latest}"),
+        None => println!(
+            "could not learn the latest gVisor release (offline?); will try again in 3 days"
+        ),
     }
+    Ok(Status::Ok)
 }

@@ -2,6 +2,7 @@
 
 mod doctor;
 mod gvisor;
+mod outcome;
 mod plugins;
 mod progress;
 mod run;
@@ -14,7 +15,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::result::Status;
 use crate::settings::{self, LoadedSettings, ProcessEnv};
+use outcome::{CliError, CommandResult};
 
 const ABOUT: &str = "Run untrusted code behind two walls: a fresh gVisor sandbox outside, \
 Wasmtime inside, with hard limits on time, CPU, memory, output and disk, and no network.";
@@ -66,7 +69,11 @@ enum Command {
     #[command(subcommand)]
     Gvisor(gvisor::GvisorCommand),
     /// Show every operator setting, where to set it, and its current value.
-    Settings,
+    Settings {
+        /// Print the README's settings table (key, environment variable, default) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Tools for looking inside: `nestbox debug bundle` writes the OCI bundle a run would use.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -109,43 +116,48 @@ enum DebugCommand {
 /// Parse the command line, run the command, return the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Run(args) => run::run(cli.config.as_deref(), args),
-        Command::Plugins(cmd) => with_settings(cli.config.as_deref(), |s| plugins::main(s, cmd)),
-        Command::Serve(args) => with_settings(cli.config.as_deref(), |s| serve::main(s, args)),
-        Command::Doctor(args) => with_settings(cli.config.as_deref(), |s| doctor::main(s, args)),
-        Command::SelfTest(args) => {
-            with_settings(cli.config.as_deref(), |s| self_test::main(s, args))
-        }
-        Command::Gvisor(cmd) => with_settings(cli.config.as_deref(), |s| gvisor::main(s, cmd)),
+    dispatch(cli.config.as_deref(), cli.command).unwrap_or_else(outcome::failed)
+}
+
+fn dispatch(config: Option<&std::path::Path>, command: Command) -> Result<ExitCode, CliError> {
+    let status = match command {
+        Command::Run(args) => run::run(config, args)?,
+        Command::Plugins(cmd) => plugins::main(load(config)?, cmd)?,
+        Command::Serve(args) => serve::main(load(config)?, args)?,
+        Command::Doctor(args) => doctor::main(load(config)?, args)?,
+        Command::SelfTest(args) => self_test::main(load(config)?, args)?,
+        Command::Gvisor(cmd) => gvisor::main(load(config)?, cmd)?,
         Command::Debug(DebugCommand::Bundle { lang, out, command }) => {
-            with_settings(cli.config.as_deref(), |s| {
-                debug_bundle(s, &lang, &out, command)
-            })
+            debug_bundle(load(config)?, &lang, &out, command)?
         }
-        Command::UpdateCheck => with_settings(cli.config.as_deref(), gvisor::update_check),
-        Command::Settings => with_settings(cli.config.as_deref(), show_settings),
+        Command::UpdateCheck => gvisor::update_check(load(config)?)?,
+        Command::Settings { markdown: true } => {
+            print!("{}", settings::markdown_table());
+            Status::Ok
+        }
+        Command::Settings { markdown: false } => show_settings(load(config)?)?,
         Command::Guest {
             plugin,
             probe,
             connect,
-        } => match plugin {
-            Some(plugin) if !probe => crate::sandbox::guest::main(&plugin),
-            _ => crate::sandbox::probe::inside::main(&connect),
-        },
+        } => {
+            // The in-sandbox agent's exit code belongs to the host <-> guest contract, not to
+            // the CLI's statuses: it is passed through.
+            let code = match plugin {
+                Some(plugin) if !probe => crate::sandbox::guest::main(&plugin),
+                _ => crate::sandbox::probe::inside::main(&connect),
+            };
+            return Ok(ExitCode::from(
+                u8::try_from(code.clamp(0, 255)).unwrap_or(u8::MAX),
+            ));
+        }
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    Ok(outcome::exit_code(status))
 }
 
-/// Load settings or print why they are wrong (exit code 2).
-fn with_settings(config: Option<&std::path::Path>, f: impl FnOnce(LoadedSettings) -> i32) -> i32 {
-    match settings::load(config, &ProcessEnv) {
-        Ok(s) => f(s),
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            2
-        }
-    }
+/// Load the operator's settings for a command.
+fn load(config: Option<&std::path::Path>) -> Result<LoadedSettings, CliError> {
+    Ok(settings::load(config, &ProcessEnv)?)
 }
 
 fn debug_bundle(
@@ -153,28 +165,15 @@ fn debug_bundle(
     lang: &str,
     out: &std::path::Path,
     command: Vec<String>,
-) -> i32 {
-    let nestbox = match crate::execute::Nestbox::open(loaded) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            return 6;
-        }
-    };
+) -> CommandResult {
+    let nestbox = crate::execute::Nestbox::open(loaded)?;
     let command = (!command.is_empty()).then_some(command);
-    match runtime().block_on(nestbox.write_bundle(lang, out, command)) {
-        Ok(path) => {
-            println!("{}", path.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            6
-        }
-    }
+    let path = runtime()?.block_on(nestbox.write_bundle(lang, out, command))?;
+    println!("{}", path.display());
+    Ok(Status::Ok)
 }
 
-fn show_settings(loaded: LoadedSettings) -> i32 {
+fn show_settings(loaded: LoadedSettings) -> CommandResult {
     if let Some(p) = &loaded.config_file {
         println!("config file: {}", p.display());
     } else {
@@ -183,25 +182,24 @@ fn show_settings(loaded: LoadedSettings) -> i32 {
             settings::DEFAULT_CONFIG_PATH
         );
     }
-    for (key, env, value) in settings::describe(&loaded.settings) {
+    for (key, value) in settings::describe(&loaded.settings) {
         let from = loaded
             .origins
-            .get(key)
+            .get(key.name)
             .map(|o| o.to_string())
             .unwrap_or_else(|| "the default".into());
-        println!("{key} = {value}\n    env {env}; from {from}");
+        println!(
+            "{} = {value}\n    env {}; from {from}; default {}",
+            key.name, key.env, key.shown_default
+        );
+        for line in key.doc.lines() {
+            println!("    {}", line.trim());
+        }
     }
-    0
+    Ok(Status::Ok)
 }
 
 /// Build a single-threaded runtime for a command. Wasmtime's async calls and timers need it.
-/// Without one no command can do anything: say why and exit 6 (nothing ran).
-fn runtime() -> tokio::runtime::Runtime {
-    match crate::runtime::current_thread() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            std::process::exit(6)
-        }
-    }
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(crate::runtime::current_thread()?)
 }

@@ -5,11 +5,14 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::outcome::{CliError, CommandResult};
 use super::progress::Compiling;
 use crate::engine;
+use crate::execute::SetupError;
 use crate::plugin::cache::{ModuleCache, Rebuild};
 use crate::plugin::manifest::Package;
 use crate::plugin::{Plugin, Registry, artifact};
+use crate::result::Status;
 use crate::settings::LoadedSettings;
 
 #[derive(Debug, Subcommand)]
@@ -48,33 +51,24 @@ struct Row {
     packages: Option<Vec<Package>>,
 }
 
-pub fn main(loaded: LoadedSettings, cmd: PluginsCommand) -> i32 {
-    let registry = match Registry::locate(loaded.settings.plugins_dir.as_deref())
-        .and_then(|d| Registry::load(&d))
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            return 6;
-        }
-    };
-    let engine = match engine::new_engine() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("nestbox: creating the Wasmtime engine: {e:#}");
-            return 6;
-        }
-    };
+pub fn main(loaded: LoadedSettings, cmd: PluginsCommand) -> CommandResult {
+    let registry = Registry::locate(loaded.settings.plugins_dir.as_deref())
+        .and_then(|d| Registry::load(&d))?;
+    let engine = engine::new_engine().map_err(|e| SetupError::Engine(format!("{e:#}")))?;
     let cache = ModuleCache::new(&loaded.settings.cache_dir);
     for broken in &registry.broken {
         eprintln!("nestbox: {broken}");
     }
-    let broken = i32::from(!registry.broken.is_empty());
-    match cmd {
-        PluginsCommand::List { json } => list(&registry, &cache, &engine, json).max(broken),
-        PluginsCommand::Prepare(args) => prepare(&registry, &cache, &engine, args).max(broken),
-        PluginsCommand::Verify => verify(&registry, &cache, &engine).max(broken),
-    }
+    let status = match cmd {
+        PluginsCommand::List { json } => list(&registry, &cache, &engine, json),
+        PluginsCommand::Prepare(args) => prepare(&registry, &cache, &engine, args)?,
+        PluginsCommand::Verify => verify(&registry, &cache, &engine),
+    };
+    Ok(if registry.broken.is_empty() {
+        status
+    } else {
+        Status::Error
+    })
 }
 
 fn state(cache: &ModuleCache, engine: &wasmtime::Engine, p: &Plugin) -> (bool, String) {
@@ -105,7 +99,7 @@ fn packages(p: &Plugin) -> Option<Vec<Package>> {
     }
 }
 
-fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, json: bool) -> i32 {
+fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, json: bool) -> Status {
     let rows: Vec<Row> = registry
         .plugins
         .iter()
@@ -130,7 +124,7 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
-        return 0;
+        return Status::Ok;
     }
     let mut text = format!("plugins in {}:\n", registry.dir.display());
     if rows.is_empty() {
@@ -151,7 +145,7 @@ fn list(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine, jso
         }
     }
     let _ = out.write_all(text.as_bytes());
-    0
+    Status::Ok
 }
 
 fn prepare(
@@ -159,17 +153,16 @@ fn prepare(
     cache: &ModuleCache,
     engine: &wasmtime::Engine,
     args: PrepareArgs,
-) -> i32 {
+) -> CommandResult {
     let mut chosen: Vec<&Plugin> = Vec::new();
     for name in &args.names {
         match registry.find(name) {
             Some(p) => chosen.push(p),
             None => {
-                eprintln!(
-                    "nestbox: no plugin named {name:?}; installed: {}",
-                    registry.names_and_aliases()
-                );
-                return 2;
+                return Err(CliError::UnknownPlugin {
+                    name: name.clone(),
+                    installed: registry.names_and_aliases(),
+                });
             }
         }
     }
@@ -199,10 +192,10 @@ fn prepare(
             }
         }
     }
-    if failed > 0 { 1 } else { 0 }
+    Ok(some_failed(failed))
 }
 
-fn verify(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine) -> i32 {
+fn verify(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine) -> Status {
     let mut failed = 0;
     for p in &registry.plugins {
         let name = &p.manifest.name;
@@ -225,5 +218,14 @@ fn verify(registry: &Registry, cache: &ModuleCache, engine: &wasmtime::Engine) -
             }
         }
     }
-    if failed > 0 { 1 } else { 0 }
+    some_failed(failed)
+}
+
+/// ERROR when any plugin failed (each said why), else OK.
+fn some_failed(failed: usize) -> Status {
+    if failed > 0 {
+        Status::Error
+    } else {
+        Status::Ok
+    }
 }

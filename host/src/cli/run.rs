@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use clap::Args;
 
+use super::outcome::CommandResult;
 use super::progress::Compiling;
 use super::terminal::{Neutraliser, one_line};
 use crate::execute::{Isolation, Nestbox, RunOptions};
@@ -85,10 +86,10 @@ pub struct RunArgs {
     fallback_to_cold: bool,
 }
 
-pub fn run(config: Option<&Path>, args: RunArgs) -> i32 {
+pub fn run(config: Option<&Path>, args: RunArgs) -> CommandResult {
     let json = args.json;
     // One runtime for the run and its teardown, which may still be going when the answer is out.
-    let runtime = super::runtime();
+    let runtime = super::runtime()?;
     let live = (!json).then(|| Arc::new(LiveOutput::new()));
     let observer = live.clone().map(|l| l as Arc<dyn OutputObserver>);
     let (result, local) = execute(&runtime, config, args, observer);
@@ -109,7 +110,7 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> i32 {
     if let Some(nestbox) = local {
         runtime.block_on(nestbox.finish_teardowns());
     }
-    result.status.exit_code()
+    Ok(result.status)
 }
 
 /// Run the job; also returns the local `Nestbox` when it ran here (its teardowns to wait for).

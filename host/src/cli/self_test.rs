@@ -3,7 +3,9 @@
 use clap::Args;
 use serde::Serialize;
 
+use super::outcome::CommandResult;
 use crate::execute::Nestbox;
+use crate::result::Status;
 use crate::self_test::{self, Outcome, Verdict, Wall};
 use crate::settings::LoadedSettings;
 
@@ -25,14 +27,8 @@ struct Section<'a> {
     outcomes: Vec<&'a Outcome>,
 }
 
-pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
-    let nestbox = match Nestbox::open(loaded) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("nestbox: {e}");
-            return 6;
-        }
-    };
+pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> CommandResult {
+    let nestbox = Nestbox::open(loaded)?;
     let walls = if args.wall.is_empty() {
         Wall::ALL.to_vec()
     } else {
@@ -46,7 +42,7 @@ pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
             println!("{line}");
         }
     };
-    let outcomes = super::runtime().block_on(self_test::run(
+    let outcomes = super::runtime()?.block_on(self_test::run(
         &nestbox,
         &walls,
         &|wall| say(format!("── {} ──", wall.title())),
@@ -77,14 +73,14 @@ pub fn main(loaded: LoadedSettings, args: SelfTestArgs) -> i32 {
     }
     if failed > 0 {
         say(format!("❌ {failed} self-test(s) failed."));
-        1
+        Ok(Status::Error)
     } else if skipped > 0 {
         say(format!(
             "✅ All self-tests that could run passed ({skipped} skipped)."
         ));
-        0
+        Ok(Status::Ok)
     } else {
         say("✅ All self-tests passed, good to go!".to_string());
-        0
+        Ok(Status::Ok)
     }
 }

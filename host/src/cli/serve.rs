@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::outcome::CommandResult;
 use super::progress::Compiling;
 use crate::execute::Nestbox;
+use crate::result::Status;
 use crate::server::listen::ConnLimits;
 use crate::server::token::{self, TokenSource};
 use crate::server::{self, ServeConfig};
@@ -74,17 +76,11 @@ pub struct ServeArgs {
     log_json: bool,
 }
 
-pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
+pub fn main(loaded: LoadedSettings, args: ServeArgs) -> CommandResult {
     init_logging(args.log_json);
     let state_dir = loaded.settings.state_dir.clone();
     let env_token = std::env::var(token::TOKEN_ENV).ok();
-    let (token, from) = match token::load(args.token_file.as_deref(), env_token, &state_dir) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("nestbox serve: {e}");
-            return 2;
-        }
-    };
+    let (token, from) = token::load(args.token_file.as_deref(), env_token, &state_dir)?;
     if let TokenSource::StateDir(path) = from {
         tracing::info!(token_file = %path.display(), "using the token in this file");
     }
@@ -105,31 +101,14 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> i32 {
         },
         body_timeout: Duration::from_secs(args.body_timeout_seconds),
     };
-    let nestbox = match Nestbox::open(loaded) {
-        Ok(n) => Arc::new(n),
-        Err(e) => {
-            eprintln!("nestbox serve: {e}");
-            return 6;
-        }
-    };
-    let runtime = match crate::runtime::multi_thread() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("nestbox serve: {e}");
-            return 6;
-        }
-    };
-    match runtime.block_on(server::serve(
+    let nestbox = Arc::new(Nestbox::open(loaded)?);
+    let runtime = crate::runtime::multi_thread()?;
+    runtime.block_on(server::serve(
         nestbox,
         config,
         Arc::new(Compiling::default()),
-    )) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("nestbox serve: {e}");
-            6
-        }
-    }
+    ))?;
+    Ok(Status::Ok)
 }
 
 fn init_logging(json: bool) {

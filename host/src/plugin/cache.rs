@@ -55,6 +55,24 @@ pub enum CacheError {
     Load { path: PathBuf, message: String },
 }
 
+/// Why `nestbox plugins verify` finds a precompiled module unusable. Each is fixed by
+/// `nestbox plugins prepare`.
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    #[error("not prepared (no readable record {path})")]
+    NotPrepared { path: PathBuf },
+    #[error("stale: built for another runtime, Wasmtime or engine settings (record {path})")]
+    Stale { path: PathBuf },
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("corrupt: the content of {path} differs from the record")]
+    Corrupt { path: PathBuf },
+}
+
 /// What is recorded beside each `.cwasm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,7 +184,7 @@ impl ModuleCache {
         let name = &plugin.manifest.name;
         // The folders the guest will see must stay inside the plugin's folder.
         preopen::resolve(plugin)?;
-        let expected = artifact::expected_sha256(plugin)?;
+        let expected = artifact::expected_sha256(plugin);
         // A missing or replaced artifact is an error even when a compiled entry exists.
         let stamp = artifact::stamp(plugin)?;
         let key = Self::key(engine, &expected);
@@ -250,19 +268,24 @@ impl ModuleCache {
     }
 
     /// Hash an entry in full against its record (`nestbox plugins verify`).
-    pub fn verify_full(&self, engine: &Engine, plugin: &Plugin) -> Result<(), String> {
+    pub fn verify_full(&self, engine: &Engine, plugin: &Plugin) -> Result<(), VerifyError> {
         let (cwasm_path, meta_path) = self.paths(&plugin.manifest.name);
         let meta: Meta = std::fs::read(&meta_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or("not prepared")?;
-        let expected = artifact::expected_sha256(plugin).map_err(|e| e.to_string())?;
+            .ok_or_else(|| VerifyError::NotPrepared {
+                path: meta_path.clone(),
+            })?;
+        let expected = artifact::expected_sha256(plugin);
         if meta.key != Self::key(engine, &expected) {
-            return Err("stale: built for another runtime, Wasmtime or engine settings".into());
+            return Err(VerifyError::Stale { path: meta_path });
         }
-        let bytes = std::fs::read(&cwasm_path).map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(&cwasm_path).map_err(|source| VerifyError::Read {
+            path: cwasm_path.clone(),
+            source,
+        })?;
         if blake3::hash(&bytes).to_hex().as_str() != meta.cwasm_blake3 {
-            return Err("corrupt: its content differs from the record".into());
+            return Err(VerifyError::Corrupt { path: cwasm_path });
         }
         Ok(())
     }

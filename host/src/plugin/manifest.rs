@@ -21,10 +21,66 @@ pub enum ManifestError {
         #[source]
         source: std::io::Error,
     },
-    #[error("plugin manifest {path} is not valid: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("plugin manifest {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    #[error("plugin manifest {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("plugin manifest {path}: {problem}")]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        problem: Problem,
+    },
+}
+
+/// What is wrong in a manifest that parsed: each names the key and how to fix it.
+#[derive(Debug, Error)]
+pub enum Problem {
+    #[error(
+        "name or alias {0:?} must be lower-case letters, digits, '-', '_' or '.', starting with a letter"
+    )]
+    BadName(String),
+    #[error("version is empty")]
+    EmptyVersion,
+    #[error(
+        "artifact.sha256_file ({}) is not accepted: a hash written by the build would vouch \
+         for whatever was built. fix: pin the SHA-256 of a reviewed build in the manifest \
+         itself, artifact.sha256 = \"<64 hex digits>\" (sha256sum prints it)",
+        .0.display()
+    )]
+    HashFile(PathBuf),
+    #[error("artifact.sha256 {0:?} is not 64 lower-case hex digits")]
+    BadSha256(String),
+    #[error(
+        "artifact.sha256 is missing: pin the runtime's SHA-256 (64 hex digits, as sha256sum prints it)"
+    )]
+    MissingSha256,
+    #[error(
+        "{key} {path:?} must be a relative path inside the plugin's folder (no '..', not absolute)"
+    )]
+    NotInside { key: &'static str, path: PathBuf },
+    #[error("entry.kind = \"reactor\" needs entry.export (the run function)")]
+    ReactorWithoutExport,
+    #[error("entry.export is only for reactors; a command module runs `_start`")]
+    ExportOnCommand,
+    #[error("{0} is empty; give at least the program name")]
+    EmptyArgv(&'static str),
+    #[error("entry.argv must contain {CODE_PLACEHOLDER} where the code file's path goes")]
+    NoCodePlaceholder,
+    #[error("entry.code_file {0:?} must be a plain file name such as main.py")]
+    BadCodeFile(String),
+    #[error("env key {0:?} is not a valid variable name")]
+    BadEnvKey(String),
+    #[error("preopen.guest {0:?} must be an absolute path without '..'")]
+    BadPreopenGuest(String),
+    #[error("preopen.guest {0:?} is reserved: nestbox provides /work, /tmp and /code")]
+    ReservedPreopenGuest(String),
+    #[error("calibration.fuel_per_cpu_second must be at least 1")]
+    ZeroFuel,
+    #[error("{0} is empty; give a tiny program (such as one that prints a line)")]
+    EmptySelfTest(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +110,36 @@ pub struct Manifest {
     /// besides its standard library (generated from the runtime; see [`Package`]).
     #[serde(default)]
     pub packages: Option<PathBuf>,
+    /// How nestbox checks that the language works (`nestbox doctor`, `nestbox self-test`,
+    /// `nestbox serve`'s readiness); see [`crate::language_check`].
+    #[serde(default)]
+    pub selftest: Option<SelfTest>,
+}
+
+/// `[selftest]`: a tiny program and its exact stdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTest {
+    /// A program that must run and print `expect`.
+    pub code: String,
+    /// Its whole stdout, byte for byte.
+    pub expect: String,
+    /// `[selftest.syntax_error]`: a program that must fail as a syntax error does.
+    #[serde(default)]
+    pub syntax_error: Option<SyntaxError>,
+}
+
+/// A program with a syntax error: it must end as ERROR, with these, when given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntaxError {
+    pub code: String,
+    /// Text its stderr must contain (`SyntaxError`).
+    #[serde(default)]
+    pub stderr_contains: Option<String>,
+    /// The exit status it must end with (bash gives 2).
+    #[serde(default)]
+    pub exit_code: Option<i32>,
 }
 
 /// One package a runtime ships, as its `packages` file lists it.
@@ -73,9 +159,10 @@ pub struct Package {
 pub struct Artifact {
     /// Path of the `.wasm` file, relative to the plugin's folder.
     pub path: PathBuf,
-    /// The expected SHA-256, as 64 hex digits: pinned here, in the reviewed manifest.
+    /// The expected SHA-256, as 64 hex digits: pinned here, in the reviewed manifest (a manifest
+    /// without it is refused when loaded, so every loaded plugin has one).
     #[serde(default)]
-    pub sha256: Option<String>,
+    pub sha256: String,
     /// No longer accepted (a hash file written by the build vouched for whatever was built);
     /// parsed only to refuse it with a clear message.
     #[serde(default)]
@@ -144,110 +231,81 @@ impl Manifest {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+        let manifest: Manifest = toml::from_str(text).map_err(|source| ManifestError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         manifest
             .validate()
-            .map_err(|message| ManifestError::Invalid {
+            .map_err(|problem| ManifestError::Invalid {
                 path: path.to_path_buf(),
-                message,
+                problem,
             })?;
         Ok(manifest)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), Problem> {
         for n in std::iter::once(&self.name).chain(&self.aliases) {
             if !is_plain_name(n) {
-                return Err(format!(
-                    "name or alias {n:?} must be lower-case letters, digits, '-', '_' or '.', \
-                     starting with a letter"
-                ));
+                return Err(Problem::BadName(n.clone()));
             }
         }
         if self.version.trim().is_empty() {
-            return Err("version is empty".into());
+            return Err(Problem::EmptyVersion);
         }
         if let Some(f) = &self.artifact.sha256_file {
-            return Err(format!(
-                "artifact.sha256_file ({}) is not accepted: a hash written by the build would vouch \
-                 for whatever was built. fix: pin the SHA-256 of a reviewed build in the manifest \
-                 itself, artifact.sha256 = \"<64 hex digits>\" (sha256sum prints it)",
-                f.display()
-            ));
+            return Err(Problem::HashFile(f.clone()));
         }
-        match &self.artifact.sha256 {
-            Some(h) if is_sha256_hex(h) => {}
-            Some(h) => {
-                return Err(format!(
-                    "artifact.sha256 {h:?} is not 64 lower-case hex digits"
-                ));
-            }
-            None => {
-                return Err(
-                    "artifact.sha256 is missing: pin the runtime's SHA-256 (64 hex digits, as \
-                     sha256sum prints it)"
-                        .to_string(),
-                );
-            }
+        match self.artifact.sha256.as_str() {
+            "" => return Err(Problem::MissingSha256),
+            h if !is_sha256_hex(h) => return Err(Problem::BadSha256(h.to_string())),
+            _ => {}
         }
         relative_inside(&self.artifact.path, "artifact.path")?;
         match (self.entry.kind, &self.entry.export) {
-            (EntryKind::Reactor, None) => {
-                return Err(
-                    "entry.kind = \"reactor\" needs entry.export (the run function)".into(),
-                );
-            }
-            (EntryKind::Command, Some(_)) => {
-                return Err(
-                    "entry.export is only for reactors; a command module runs `_start`".into(),
-                );
-            }
+            (EntryKind::Reactor, None) => return Err(Problem::ReactorWithoutExport),
+            (EntryKind::Command, Some(_)) => return Err(Problem::ExportOnCommand),
             _ => {}
         }
         if self.entry.call_argv.as_ref().is_some_and(|a| a.is_empty()) {
-            return Err("entry.call_argv is empty; give at least the program name".into());
+            return Err(Problem::EmptyArgv("entry.call_argv"));
         }
         if self.entry.argv.is_empty() {
-            return Err("entry.argv is empty; give at least the program name".into());
+            return Err(Problem::EmptyArgv("entry.argv"));
         }
         if !self.entry.argv.iter().any(|a| a.contains(CODE_PLACEHOLDER)) {
-            return Err(format!(
-                "entry.argv must contain {CODE_PLACEHOLDER} where the code file's path goes"
-            ));
+            return Err(Problem::NoCodePlaceholder);
         }
         if !is_plain_file_name(&self.entry.code_file) {
-            return Err(format!(
-                "entry.code_file {:?} must be a plain file name such as main.py",
-                self.entry.code_file
-            ));
+            return Err(Problem::BadCodeFile(self.entry.code_file.clone()));
         }
         for key in self.env.keys() {
             if key.is_empty() || key.contains('=') || key.contains('\0') {
-                return Err(format!("env key {key:?} is not a valid variable name"));
+                return Err(Problem::BadEnvKey(key.clone()));
             }
         }
         for p in &self.preopens {
             relative_inside(&p.host, "preopen.host")?;
             if !p.guest.starts_with('/') || p.guest.contains("..") {
-                return Err(format!(
-                    "preopen.guest {:?} must be an absolute path without '..'",
-                    p.guest
-                ));
+                return Err(Problem::BadPreopenGuest(p.guest.clone()));
             }
             if RESERVED_GUEST_DIRS.contains(&p.guest.trim_end_matches('/')) || p.guest == "/" {
-                return Err(format!(
-                    "preopen.guest {:?} is reserved: nestbox provides /work, /tmp and /code",
-                    p.guest
-                ));
+                return Err(Problem::ReservedPreopenGuest(p.guest.clone()));
             }
         }
         if let Some(p) = &self.packages {
             relative_inside(p, "packages")?;
         }
         if self.calibration.fuel_per_cpu_second == 0 {
-            return Err("calibration.fuel_per_cpu_second must be at least 1".into());
+            return Err(Problem::ZeroFuel);
+        }
+        if let Some(t) = &self.selftest {
+            if t.code.trim().is_empty() {
+                return Err(Problem::EmptySelfTest("selftest.code"));
+            }
+            if t.syntax_error.as_ref().is_some_and(|b| b.code.is_empty()) {
+                return Err(Problem::EmptySelfTest("selftest.syntax_error.code"));
+            }
         }
         Ok(())
     }
@@ -300,11 +358,12 @@ pub(crate) fn is_sha256_hex(h: &str) -> bool {
     h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn relative_inside(p: &Path, what: &str) -> Result<(), String> {
+fn relative_inside(p: &Path, key: &'static str) -> Result<(), Problem> {
     if p.as_os_str().is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(format!(
-            "{what} {p:?} must be a relative path inside the plugin's folder (no '..', not absolute)"
-        ));
+        return Err(Problem::NotInside {
+            key,
+            path: p.to_path_buf(),
+        });
     }
     Ok(())
 }

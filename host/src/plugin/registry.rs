@@ -44,10 +44,6 @@ impl Plugin {
     pub fn artifact_path(&self) -> PathBuf {
         self.dir.join(&self.manifest.artifact.path)
     }
-
-    pub fn manifest_path(&self) -> PathBuf {
-        self.dir.join("plugin.toml")
-    }
 }
 
 /// Plugins found in one folder, plus the ones whose manifests are broken (kept to report them).

@@ -24,6 +24,16 @@ pub struct Cached {
     pub latest: Option<String>,
 }
 
+/// Why the update check could not even ask (an unanswered question is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateCheckError {
+    #[error(
+        "setting up the HTTPS client for the gVisor update check: {0}; fix: check the system's \
+         TLS roots, or set CHECK_FOR_UPDATES=false"
+    )]
+    Client(#[source] reqwest::Error),
+}
+
 fn cache_path(state_dir: &Path) -> PathBuf {
     state_dir.join("update-check.json")
 }
@@ -87,7 +97,7 @@ fn record(state_dir: &Path, cached: &Cached) {
 }
 
 /// Ask for the latest release now and cache the answer (the body of `nestbox update-check`).
-pub async fn check_now(state_dir: &Path, url: &str) -> Result<Option<String>, String> {
+pub async fn check_now(state_dir: &Path, url: &str) -> Result<Option<String>, UpdateCheckError> {
     #[derive(Deserialize)]
     struct Release {
         tag_name: String,
@@ -97,7 +107,7 @@ pub async fn check_now(state_dir: &Path, url: &str) -> Result<Option<String>, St
         .timeout(Duration::from_secs(20))
         .user_agent(concat!("nestbox/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(UpdateCheckError::Client)?;
     let answer = async {
         client
             .get(url)

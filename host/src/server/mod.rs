@@ -84,7 +84,10 @@ pub async fn serve(
     // A socket path that is not ours to take refuses the start before anything boots (and is
     // checked again when binding, once the pool is being filled).
     socket::ensure_free(&config.socket)?;
-    let (gvisor, notices) = nestbox.gvisor().await.map_err(ServeError::Setup)?;
+    let (gvisor, notices) = nestbox
+        .gvisor()
+        .await
+        .map_err(|e| ServeError::Setup(e.to_string()))?;
     for n in notices {
         tracing::warn!("{n}");
     }
@@ -99,7 +102,7 @@ pub async fn serve(
     }
     let templates = nestbox
         .pool_templates(progress.as_ref())
-        .map_err(ServeError::Setup)?;
+        .map_err(|e| ServeError::Setup(e.to_string()))?;
     let pool = Pool::new(gvisor, templates, config.pool_size);
     let maintainer = tokio::spawn(pool.clone().maintain());
 
