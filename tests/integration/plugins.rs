@@ -4,7 +4,7 @@ use std::io::Write;
 
 use nestbox::plugin::Registry;
 
-use crate::util::{Env, copy_plugin, copy_python_plugin, repo, sha256_hex};
+use crate::util::{Env, copy_plugin, copy_python_plugin, cwasm_in, repo, sha256_hex};
 
 /// Code that prints "ran" in the plugin's language.
 fn prints_ran(plugin: &str) -> &'static str {
@@ -63,7 +63,7 @@ fn a_tampered_module_keeping_its_size_and_time_is_rebuilt_not_loaded() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let cwasm = cache.path().join("modules/bash.cwasm");
+    let cwasm = cwasm_in(cache.path(), "bash");
     let before = std::fs::metadata(&cwasm).unwrap();
     let mut bytes = std::fs::read(&cwasm).unwrap();
     let mid = bytes.len() / 3;
@@ -193,7 +193,7 @@ fn a_corrupt_precompiled_module_is_detected_and_rebuilt() {
         "{}",
         first.notices()
     );
-    let cwasm = cache.path().join("modules/bash.cwasm");
+    let cwasm = cwasm_in(cache.path(), "bash");
     let mut bytes = std::fs::read(&cwasm).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;

@@ -301,3 +301,18 @@ fn copy_tree(src: &Path, dest: &Path) {
         }
     }
 }
+
+/// The one precompiled module of `plugin` in a module cache (`<cache>/modules/<plugin>-<key>.cwasm`).
+pub fn cwasm_in(cache_dir: &Path, plugin: &str) -> PathBuf {
+    let found: Vec<PathBuf> = std::fs::read_dir(cache_dir.join("modules"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(&format!("{plugin}-")) && name.ends_with(".cwasm")
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one module of {plugin} expected: {found:?}");
+    found.into_iter().next().unwrap()
+}

@@ -1,6 +1,11 @@
-//! Precompiled modules (`.cwasm`), one per plugin, keyed by the artifact's SHA-256, the Wasmtime
-//! version and the engine's compatibility hash. `nestbox plugins prepare` fills the cache; the run
-//! path only checks and maps them (no compiling, no copying).
+//! Precompiled modules (`.cwasm`), keyed by the artifact's SHA-256, the Wasmtime version and the
+//! engine's compatibility hash. `nestbox plugins prepare` fills the cache; the run path only checks
+//! and maps them (no compiling, no copying).
+//!
+//! Each entry's file names carry its key (`<plugin>-<key prefix>.cwasm` + `.json`), so two nestbox
+//! builds with different engines sharing one cache each keep their own entry instead of
+//! recompiling each other's. Building an entry sweeps the same plugin's entries beyond the
+//! [`KEEP_PER_PLUGIN`] most recently built (and entries of the older, unkeyed layout).
 //!
 //! An entry is never trusted blindly. Each is written atomically with a record holding its key,
 //! its BLAKE3 hash and its file stamp (size, modification and change times, inode). Every load
@@ -155,11 +160,88 @@ impl ModuleCache {
         )
     }
 
-    fn paths(&self, plugin: &str) -> (PathBuf, PathBuf) {
+    /// The entry's files for this key: `<plugin>-<first 16 hex digits of the key>.cwasm`/`.json`.
+    fn paths(&self, plugin: &str, key: &str) -> (PathBuf, PathBuf) {
+        let stem = entry_stem(plugin, key);
         (
-            self.dir.join(format!("{plugin}.cwasm")),
-            self.dir.join(format!("{plugin}.json")),
+            self.dir.join(format!("{stem}.cwasm")),
+            self.dir.join(format!("{stem}.json")),
         )
+    }
+
+    /// Remove `plugin`'s entries other than `keep` beyond the most recently built
+    /// [`KEEP_PER_PLUGIN`], and its entries from the unkeyed layout (`<plugin>.cwasm`). Best
+    /// effort: a file that cannot be removed stays, and is looked at again next build.
+    fn sweep(&self, plugin: &str, keep: &str) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let prefix = format!("{plugin}-");
+        let mut others: Vec<(std::time::SystemTime, String)> = Vec::new();
+        for entry in dir.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if stem == plugin {
+                self.remove_entry(stem);
+                continue;
+            }
+            let is_entry = stem.strip_prefix(&prefix).is_some_and(|k| {
+                k.len() == KEY_PREFIX_LEN && k.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+            if is_entry && stem != keep {
+                let built = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                others.push((built, stem.to_string()));
+            }
+        }
+        // Newest first; the entry just built counts as one of those kept.
+        others.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, stem) in others.iter().skip(KEEP_PER_PLUGIN.saturating_sub(1)) {
+            self.remove_entry(stem);
+        }
+    }
+
+    /// Why there is no entry for this key: another entry of the plugin says what changed (a
+    /// Wasmtime upgrade, a new runtime, other engine settings), else it was never prepared.
+    fn why_missing(&self, plugin: &str, expected_sha256: &str) -> Rebuild {
+        let prefix = format!("{plugin}-");
+        let newest = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json")
+                    && (name.starts_with(&prefix) || name == format!("{plugin}.json"))
+            })
+            .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
+            .max_by_key(|(built, _)| *built);
+        let Some(other) = newest
+            .and_then(|(_, path)| std::fs::read(path).ok())
+            .and_then(|bytes| serde_json::from_slice::<Meta>(&bytes).ok())
+        else {
+            return Rebuild::Missing;
+        };
+        Rebuild::Stale(if other.wasmtime != WASMTIME_VERSION {
+            format!(
+                "built by Wasmtime {}, this is {}",
+                other.wasmtime, WASMTIME_VERSION
+            )
+        } else if other.artifact_sha256 != expected_sha256 {
+            "the plugin's runtime changed".to_string()
+        } else {
+            "engine settings changed".to_string()
+        })
+    }
+
+    /// The record first, so a half-removed entry reads as missing, never as valid.
+    fn remove_entry(&self, stem: &str) {
+        let _ = std::fs::remove_file(self.dir.join(format!("{stem}.json")));
+        let _ = std::fs::remove_file(self.dir.join(format!("{stem}.cwasm")));
     }
 
     /// Check the entry for `plugin`; build it if missing, stale or corrupt.
@@ -188,7 +270,7 @@ impl ModuleCache {
         // A missing or replaced artifact is an error even when a compiled entry exists.
         let stamp = artifact::stamp(plugin)?;
         let key = Self::key(engine, &expected);
-        let (cwasm_path, meta_path) = self.paths(name);
+        let (cwasm_path, meta_path) = self.paths(name, &key);
         self.check_permissions()?;
 
         let mut meta: Meta = match std::fs::read(&meta_path) {
@@ -196,7 +278,9 @@ impl ModuleCache {
                 Ok(m) => m,
                 Err(e) => return Ok(Err(Rebuild::Corrupt(format!("unreadable record: {e}")))),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Rebuild::Missing)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Err(self.why_missing(name, &expected)));
+            }
             Err(source) => {
                 return Err(CacheError::Io {
                     step: "reading",
@@ -269,15 +353,16 @@ impl ModuleCache {
 
     /// Hash an entry in full against its record (`nestbox plugins verify`).
     pub fn verify_full(&self, engine: &Engine, plugin: &Plugin) -> Result<(), VerifyError> {
-        let (cwasm_path, meta_path) = self.paths(&plugin.manifest.name);
+        let expected = artifact::expected_sha256(plugin);
+        let key = Self::key(engine, &expected);
+        let (cwasm_path, meta_path) = self.paths(&plugin.manifest.name, &key);
         let meta: Meta = std::fs::read(&meta_path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| VerifyError::NotPrepared {
                 path: meta_path.clone(),
             })?;
-        let expected = artifact::expected_sha256(plugin);
-        if meta.key != Self::key(engine, &expected) {
+        if meta.key != key {
             return Err(VerifyError::Stale { path: meta_path });
         }
         let bytes = std::fs::read(&cwasm_path).map_err(|source| VerifyError::Read {
@@ -329,10 +414,11 @@ impl ModuleCache {
         progress.compiled(name, took, compiled.len() as u64);
 
         self.create_dir()?;
-        let (cwasm_path, meta_path) = self.paths(name);
+        let key = Self::key(engine, &artifact_sha256);
+        let (cwasm_path, meta_path) = self.paths(name, &key);
         let meta = Meta {
             plugin: name.clone(),
-            key: Self::key(engine, &artifact_sha256),
+            key: key.clone(),
             wasmtime: WASMTIME_VERSION.to_string(),
             artifact_sha256: artifact_sha256.clone(),
             artifact_stamp: stamp,
@@ -355,6 +441,7 @@ impl ModuleCache {
             &meta_path,
             &serde_json::to_vec_pretty(&meta).expect("serialising cache metadata"),
         )?;
+        self.sweep(name, &entry_stem(name, &key));
         Ok(Ready {
             plugin: name.clone(),
             cwasm_path,
@@ -388,6 +475,15 @@ impl ModuleCache {
         }
         Ok(())
     }
+}
+
+/// How many entries of one plugin (each for another engine or runtime) the cache keeps.
+pub const KEEP_PER_PLUGIN: usize = 3;
+/// Hex digits of the key in an entry's file name.
+const KEY_PREFIX_LEN: usize = 16;
+
+fn entry_stem(plugin: &str, key: &str) -> String {
+    format!("{plugin}-{}", &key[..KEY_PREFIX_LEN.min(key.len())])
 }
 
 /// Map a checked entry into memory (pages are loaded lazily; nothing is copied).
@@ -430,4 +526,116 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
         source: e.error,
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(dir: &Path, name: &str, age_secs: u64) {
+        let path = dir.join(name);
+        std::fs::write(&path, b"x").unwrap();
+        let when = std::time::SystemTime::now() - Duration::from_secs(age_secs);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn entries_are_named_by_key_and_old_ones_swept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(tmp.path());
+        std::fs::create_dir_all(cache.dir()).unwrap();
+        let key = |c: char| c.to_string().repeat(64);
+        let (cwasm, meta) = cache.paths("python", &key('a'));
+        assert_eq!(cwasm, cache.dir().join("python-aaaaaaaaaaaaaaaa.cwasm"));
+        assert_eq!(meta, cache.dir().join("python-aaaaaaaaaaaaaaaa.json"));
+        // Four other python entries of different ages, the unkeyed layout, another plugin, and
+        // files that only look alike.
+        for (c, age) in [('b', 40), ('c', 30), ('d', 20), ('e', 10)] {
+            let stem = entry_stem("python", &key(c));
+            touch(cache.dir(), &format!("{stem}.json"), age);
+            touch(cache.dir(), &format!("{stem}.cwasm"), age);
+        }
+        for name in [
+            "python.json",
+            "python.cwasm",
+            "bash-bbbbbbbbbbbbbbbb.json",
+            "bash-bbbbbbbbbbbbbbbb.cwasm",
+            "python-notakey.json",
+        ] {
+            touch(cache.dir(), name, 100);
+        }
+        touch(cache.dir(), "python-aaaaaaaaaaaaaaaa.json", 0);
+        touch(cache.dir(), "python-aaaaaaaaaaaaaaaa.cwasm", 0);
+        cache.sweep("python", &entry_stem("python", &key('a')));
+        assert_eq!(
+            names(cache.dir()),
+            [
+                "bash-bbbbbbbbbbbbbbbb.cwasm",
+                "bash-bbbbbbbbbbbbbbbb.json",
+                "python-aaaaaaaaaaaaaaaa.cwasm",
+                "python-aaaaaaaaaaaaaaaa.json",
+                "python-dddddddddddddddd.cwasm",
+                "python-dddddddddddddddd.json",
+                "python-eeeeeeeeeeeeeeee.cwasm",
+                "python-eeeeeeeeeeeeeeee.json",
+                "python-notakey.json",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_entry_says_what_changed_when_another_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(tmp.path());
+        std::fs::create_dir_all(cache.dir()).unwrap();
+        assert!(matches!(cache.why_missing("bash", "x"), Rebuild::Missing));
+        let stamp = FileStamp::of(tmp.path()).unwrap();
+        let meta = |wasmtime: &str, sha: &str| Meta {
+            plugin: "bash".into(),
+            key: "k".repeat(64),
+            wasmtime: wasmtime.into(),
+            artifact_sha256: sha.into(),
+            artifact_stamp: stamp,
+            cwasm_stamp: stamp,
+            cwasm_blake3: String::new(),
+        };
+        let record = cache.dir().join("bash-kkkkkkkkkkkkkkkk.json");
+        let write = |m: Meta| std::fs::write(&record, serde_json::to_vec(&m).unwrap()).unwrap();
+        write(meta("0.0.1", "x"));
+        assert!(
+            cache
+                .why_missing("bash", "x")
+                .to_string()
+                .contains("built by Wasmtime 0.0.1")
+        );
+        write(meta(WASMTIME_VERSION, "y"));
+        assert!(
+            cache
+                .why_missing("bash", "x")
+                .to_string()
+                .contains("runtime changed")
+        );
+        write(meta(WASMTIME_VERSION, "x"));
+        assert!(
+            cache
+                .why_missing("bash", "x")
+                .to_string()
+                .contains("engine settings")
+        );
+    }
 }
