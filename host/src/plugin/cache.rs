@@ -199,7 +199,7 @@ impl ModuleCache {
             }
         }
         // Newest first; the entry just built counts as one of those kept.
-        others.sort_by(|a, b| b.0.cmp(&a.0));
+        others.sort_by_key(|(built, _)| std::cmp::Reverse(*built));
         for (_, stem) in others.iter().skip(KEEP_PER_PLUGIN.saturating_sub(1)) {
             self.remove_entry(stem);
         }
