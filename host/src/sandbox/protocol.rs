@@ -1,8 +1,9 @@
 //! The contract between the host and `nestbox guest` inside the gVisor sandbox.
 //!
 //! The guest is started as `/nestbox guest --plugin NAME`. It loads the plugin's precompiled
-//! module, prints a `ready` event, then reads **one** [`GuestJob`] (one JSON line) from its stdin,
-//! runs it, and prints [`GuestEvent`]s on stdout, one JSON object per line: `output` chunks as they
+//! module, starts the plugin as far as its manifest's `entry.prepare` allows (see
+//! `runner::prepare`), prints a `ready` event, then reads **one** [`GuestJob`] (one JSON line) from
+//! its stdin, runs it, and prints [`GuestEvent`]s on stdout, one JSON object per line: `output` chunks as they
 //! are produced, then exactly one `result` (or `failed`). Then it exits. stderr carries only
 //! diagnostics (gVisor's and the guest's own), which the host quotes in errors.
 //!
@@ -67,8 +68,12 @@ pub struct GuestOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GuestEvent {
-    /// The module is loaded; the guest waits for its job.
-    Ready,
+    /// The plugin is loaded and started as far as its manifest allows (`entry.prepare`); the
+    /// guest waits for its job. `prepare_ms`: how long the guest took to get here.
+    Ready {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prepare_ms: Option<u64>,
+    },
     /// Output the code wrote, base64-encoded bytes.
     Output {
         stream: StreamKind,

@@ -39,8 +39,9 @@ pub struct ServeConfig {
     pub socket: PathBuf,
     pub listen: Option<SocketAddr>,
     pub token: token::Token,
-    /// Idle sandboxes kept per plugin.
-    pub pool_size: usize,
+    /// Idle sandboxes kept per plugin, and after how long without requests they shrink to
+    /// the idle floor.
+    pub pool: pool::Sizing,
     pub max_concurrency: usize,
     pub max_queue: usize,
     /// How long running executions may go on after SIGTERM before they are killed.
@@ -100,7 +101,9 @@ pub async fn serve(
     let templates = nestbox
         .pool_templates(progress.as_ref())
         .map_err(ServeError::Setup)?;
-    let pool = Pool::new(gvisor, templates, config.pool_size);
+    let pool = Pool::new(gvisor, templates, config.pool);
+    let mut metrics = metrics::Metrics::new();
+    metrics.register_pool(&pool.metrics);
     let maintainer = tokio::spawn(pool.clone().maintain());
 
     let state = Arc::new(AppState {
@@ -111,7 +114,7 @@ pub async fn serve(
         max_queue: config.max_queue,
         queued: AtomicUsize::new(0),
         body_timeout: config.body_timeout,
-        metrics: metrics::Metrics::new(),
+        metrics,
         stopping: AtomicBool::new(false),
         running: Default::default(),
         self_check: Default::default(),
@@ -135,7 +138,8 @@ pub async fn serve(
     tracing::info!(
         socket = %config.socket.display(),
         listen = ?config.listen,
-        pool = config.pool_size,
+        pool = config.pool.target,
+        idle_floor = config.pool.idle_floor,
         max_concurrency = config.max_concurrency,
         max_queue = config.max_queue,
         max_connections = config.connections.max_connections,

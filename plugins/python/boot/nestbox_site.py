@@ -9,6 +9,8 @@ and `main()` runs the user's program through the runtime's own argument handling
 so tracebacks, `sys.argv`, `__main__` and exit codes are exactly those of `python /code/main.py`.
 
 Before the program runs this module:
+- waits for the job (`_await_job`): in nestbox serve's pool all of this start-up runs before the
+  job arrives, and the job's limits start when it does;
 - moves into the work directory, so relative paths land in /work;
 - reads the standard library zip through one open file instead of opening it for every module
   (each open costs a round trip to gVisor's file server: importing pandas went from 4.7 s to 1.7 s);
@@ -315,11 +317,28 @@ def _unbuffered_output():
         setattr(sys, f"__{name}__", new)
 
 
+def _await_job():
+    """Wait here for the job. In a prepared sandbox (nestbox serve's pool) everything above runs
+    before the job exists; the host answers this request once the code file, the input files and
+    stdin are in place, and the job's limits start then. A host with nothing to wait for (a
+    nested `python3` call from bash, a run whose job is already there) answers "no host bound"
+    (ConnectionRefusedError): the job is in place."""
+    try:
+        import _host
+    except ImportError:
+        return
+    try:
+        _host.call(b'{"op":"await_job"}')
+    except ConnectionRefusedError:
+        pass
+
+
 def main():
     import _reactor
 
     _unbuffered_output()
     sys.excepthook = _missing_module_hint
+    _await_job()
     code = _reactor.run([ARGV0, *sys.argv[1:]], dict(os.environ))
     _save_open_figures()
     return code
