@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Run the Python and bash conformance corpora through `nestbox serve`, so every case runs in a
-# prepared pooled sandbox (`nestbox run --server`), against the same expected output and with
-# the same thresholds as the cold runs (tests/*-conformance/run.sh).
-#   tests/conformance-server.sh [NESTBOX] [python] [bash]     (default: both)
+# Run a conformance corpus through `nestbox serve`, so every case runs in a prepared pooled
+# sandbox (`nestbox run --server`), against the same expected output as the cold runs
+# (tests/*-conformance/run.sh); arguments after the corpus go to its run.sh (--threshold ...).
+#   tests/conformance-server.sh [NESTBOX] python|bash [RUN.SH ARGS...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 nestbox=${NESTBOX:-$repo/target/x86_64-unknown-linux-gnu/release/nestbox}
 if [ $# -gt 0 ] && [ -x "$1" ]; then nestbox=$1; shift; fi
-corpora=("$@")
-[ ${#corpora[@]} -eq 0 ] && corpora=(python bash)
+corpus=${1:?usage: tests/conformance-server.sh [NESTBOX] python|bash [run.sh args...]}
+shift
 
 state=$(mktemp -d)
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
@@ -34,10 +34,8 @@ done
 
 export NESTBOX_SERVER_TOKEN=$token
 status=0
-for c in "${corpora[@]}"; do
-  echo "== $c conformance through nestbox serve"
-  "$repo/tests/$c-conformance/run.sh" "$nestbox" --nestbox-arg=--server --nestbox-arg="$state/serve.sock" || status=1
-done
-hits=$(grep -c '"pooled":true\|pooled=true' "$state/serve.log" || true)
-echo "conformance-server: server log: $hits executions found a prepared sandbox"
+"$repo/tests/$corpus-conformance/run.sh" "$nestbox" "$@" \
+  --nestbox-arg=--server --nestbox-arg="$state/serve.sock" || status=1
+hits=$(grep -c 'pooled=true' "$state/serve.log" || true)
+echo "conformance-server: $hits of the executions found a prepared sandbox"
 exit $status

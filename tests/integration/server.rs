@@ -922,3 +922,74 @@ fn prepared_sandboxes_share_no_randomness_but_the_runtime_s_fixed_hash_seed() {
          this test and the README: {hash_lines:?}"
     );
 }
+
+/// The pool's state for one plugin, from `/v1/plugins`.
+fn pool_of(server: &Server, plugin: &str) -> Value {
+    let (_, _, body) = http(&server.socket, "GET", "/v1/plugins", Some(TOKEN), None).unwrap();
+    let list: Value = serde_json::from_slice(&body).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == plugin)
+        .unwrap()["pool"]
+        .clone()
+}
+
+fn wait_for_pool(server: &Server, plugin: &str, idle: u64, target: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let pool = pool_of(server, plugin);
+        if pool["idle"] == idle && pool["target"] == target {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the {plugin} pool never reached {idle} idle of {target}: {pool}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn an_idle_pool_shrinks_to_its_floor_and_fills_again_on_demand() {
+    let server = Server::start(&[
+        "--pool",
+        "2",
+        "--pool-idle-floor",
+        "0",
+        "--pool-idle-after-seconds",
+        "2",
+    ]);
+    // No request for 2 s: nothing is kept booted, nothing is left behind.
+    wait_for_pool(&server, "python", 0, 0);
+    wait_for_pool(&server, "bash", 0, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !run_dirs(server.env.state_dir()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "released sandboxes left {:?}",
+            run_dirs(server.env.state_dir())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A request finds none (a miss, booted for it), and the pool fills again behind it.
+    let (_, r) = server.run(python("print('after a pause')"));
+    assert_eq!(
+        (r["status"].as_str(), r["sandbox"]["pooled"].as_bool()),
+        (Some("OK"), Some(false)),
+        "{r}"
+    );
+    wait_for_pool(&server, "python", 2, 2);
+    let (_, r) = server.run(python("print('warm again')"));
+    assert_eq!(r["sandbox"]["pooled"], true, "{r}");
+    let (_, _, body) = http(&server.socket, "GET", "/metrics", Some(TOKEN), None).unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains(r#"nestbox_pool_misses_total{plugin="python"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"nestbox_pool_hits_total{plugin="python"} 1"#),
+        "{text}"
+    );
+}

@@ -75,6 +75,10 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         tmp: Path::new(GUEST_SCRATCH).join("tmp"),
         code: Path::new(GUEST_SCRATCH).join("code"),
     };
+    // The plugin starts before its job: its /tmp and /code exist from the start (empty).
+    for d in [&dirs.tmp, &dirs.code] {
+        std::fs::create_dir_all(d).map_err(|e| format!("guest: creating {}: {e}", d.display()))?;
+    }
     // The plugin starts now, as far as its manifest allows (`entry.prepare`), and says `ready`
     // when it waits for its job; the job's limits start when the job is in place.
     let asked = Arc::new(AtomicBool::new(false));
