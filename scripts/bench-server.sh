@@ -18,27 +18,35 @@ work=$(mktemp -d)
 export CODE_EVAL_VALVE_OVERRIDE_CHECK_FOR_UPDATES=false
 pool=${NESTBOX_BENCH_POOL:-4}
 
-servers=()
-start_server() { # BINARY STATE
-  mkdir -p "$2"
-  NESTBOX_STATE_DIR="$2" "$1" serve --pool "$pool" --max-queue 256 --socket "$2/serve.sock" \
-    >"$2.log" 2>&1 &
-  servers+=($!)
-}
-cleanup() {
-  for s in "${servers[@]}"; do kill -TERM "$s" 2>/dev/null || true; done
-  for s in "${servers[@]}"; do wait "$s" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 
-start_server "$bin" "$work/new"
-PYTHONPATH="$repo/scripts" python3 - "$work" "$bin" "$runs" "$pool" "${servers[0]}" "$baseline" <<'PY'
-import json, os, statistics, subprocess, sys, threading, time
+PYTHONPATH="$repo/scripts" python3 - "$work" "$bin" "$runs" "$pool" "$baseline" <<'PY'
+import atexit, json, os, statistics, subprocess, sys, threading, time
 from serve_client import Server
 
-work, binary, runs, pool, server_pid, baseline = sys.argv[1:7]
-runs, pool, server_pid = int(runs), int(pool), int(server_pid)
+work, binary, runs, pool, baseline = sys.argv[1:6]
+runs, pool = int(runs), int(pool)
+servers = []
+
+
+def start_server(binary, state):
+    os.makedirs(state)
+    log = open(state + ".log", "w")
+    proc = subprocess.Popen([binary, "serve", "--pool", str(pool), "--max-queue", "256",
+                             "--socket", state + "/serve.sock"], stdout=log, stderr=log,
+                            env={**os.environ, "NESTBOX_STATE_DIR": state})
+    servers.append(proc)
+    return proc
+
+
+def stop_servers():
+    for p in servers:
+        if p.poll() is None:
+            p.terminate()
+            p.wait()
+
+
+atexit.register(stop_servers)
 failures = []
 job = {"language": "python", "code": 'print("hi")'}
 HZ = os.sysconf("SC_CLK_TCK")
@@ -126,6 +134,8 @@ def cli_local(binary, *args, n=15):
     return statistics.median(times) * 1000
 
 
+new = start_server(binary, work + "/new")
+server_pid = new.pid
 server = Server(work + "/new")
 server.wait_ready()
 server.wait_idle()
@@ -150,17 +160,12 @@ rate4, cpu4 = sustained(server, server_pid, 4)
 rate16, cpu16 = sustained(server, server_pid, 16)
 _, metrics = server.request("GET", "/metrics")
 # The new server is stopped before the baseline runs, so they do not share the CPU.
-os.kill(server_pid, 15)
-os.waitpid(server_pid, 0)
+stop_servers()
 
 base = None
 if baseline:
     state = work + "/base"
-    os.makedirs(state)
-    log = open(state + ".log", "w")
-    proc = subprocess.Popen([baseline, "serve", "--pool", str(pool), "--max-queue", "256",
-                             "--socket", state + "/serve.sock"], stdout=log, stderr=log,
-                            env={**os.environ, "NESTBOX_STATE_DIR": state})
+    proc = start_server(baseline, state)
     b = Server(state)
     b.wait_ready()
     b.wait_idle()
@@ -170,8 +175,7 @@ if baseline:
         braw.append(run_raw(b)[0])
         time.sleep(max(0, tick + 1.0 - time.time()))
     brate4, bcpu4 = sustained(b, proc.pid, 4)
-    proc.terminate()
-    proc.wait()
+    stop_servers()
     base = (statistics.median(braw) * 1000, brate4, bcpu4)
 
 
