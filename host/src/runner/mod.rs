@@ -280,7 +280,10 @@ impl Runner {
             fuel_used: limits.fuel.saturating_sub(fuel_left),
             peak_memory_bytes: peak,
             message,
-            elapsed: started.elapsed(),
+            // A prepared execution's own time runs from its job's arrival.
+            elapsed: clock
+                .arrived()
+                .map_or(started.elapsed(), |(at, _)| at.elapsed()),
         }
     }
 

@@ -14,7 +14,8 @@ use base64::Engine as _;
 use wasmtime::{Engine, Module};
 
 use super::protocol::{
-    GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob, GuestOutcome,
+    GUEST_CODE, GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob,
+    GuestOutcome,
 };
 use crate::engine;
 use crate::job::InputFile;
@@ -73,7 +74,9 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
     let dirs = RunDirs {
         work: PathBuf::from(GUEST_WORK),
         tmp: Path::new(GUEST_SCRATCH).join("tmp"),
-        code: Path::new(GUEST_SCRATCH).join("code"),
+        // The code file lives in the sandbox's own memory (its /tmp tmpfs), not behind the gofer:
+        // writing and reading it costs no round trip to the host.
+        code: PathBuf::from(GUEST_CODE),
     };
     // The plugin starts before its job: its /tmp and /code exist from the start (empty).
     for d in [&dirs.tmp, &dirs.code] {

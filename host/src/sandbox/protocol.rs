@@ -15,7 +15,8 @@
 //! | `/plugins/<name>/` | each plugin's folder (manifest, extra preopens) |
 //! | `/modules/<name>.cwasm` | each plugin's precompiled module, checked by the host |
 //! | `/work` | the code's work dir (read-write, size-capped; the host lists it afterwards) |
-//! | `/scratch` | `tmp/` (the code's `/tmp`) and `code/` (the code file), size-capped |
+//! | `/scratch` | `tmp/` (the code's `/tmp`), size-capped |
+//! | `/tmp` | the sandbox's own tmpfs (2 MiB, in gVisor's memory): `code/`, the code file (the code's `/code`) |
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,8 @@ pub const GUEST_PLUGINS: &str = "/plugins";
 pub const GUEST_MODULES: &str = "/modules";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_SCRATCH: &str = "/scratch";
+/// Where the guest writes the code file: the sandbox's own tmpfs (memory inside gVisor).
+pub const GUEST_CODE: &str = "/tmp/code";
 
 /// The longest event line the host accepts; anything longer means a broken guest.
 pub const MAX_EVENT_LINE: usize = 8 * 1024 * 1024;

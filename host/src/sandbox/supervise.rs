@@ -319,7 +319,8 @@ impl Booted {
             Some(Err(e)) => return Ended::Failed(format!("sending the job to the sandbox: {e}")),
             None => return Ended::Failed("the sandbox's stdin is closed".into()),
         }
-        let deadline = Instant::now() + limits.max_runtime() + GRACE;
+        let sent_at = Instant::now();
+        let deadline = sent_at + limits.max_runtime() + GRACE;
         loop {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 self.live.kill();
@@ -331,6 +332,7 @@ impl Booted {
                     tracing::debug!(
                         sandbox = %self.id,
                         guest_ms = outcome.elapsed_ms,
+                        job_to_result_ms = sent_at.elapsed().as_millis() as u64,
                         since_boot_ms = self.booted_at.elapsed().as_millis() as u64,
                         "the guest reported its result"
                     );
