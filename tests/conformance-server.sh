@@ -16,7 +16,7 @@ token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 printf '%s' "$token" > "$state/token"
 chmod 600 "$state/token"
 NESTBOX_STATE_DIR="$state" CODE_EVAL_VALVE_OVERRIDE_CHECK_FOR_UPDATES=false \
-  "$nestbox" serve --pool 2 --socket "$state/serve.sock" --token-file "$state/token" \
+  "$nestbox" serve --log-json --pool 2 --socket "$state/serve.sock" --token-file "$state/token" \
   >"$state/serve.log" 2>&1 &
 server=$!
 stop() {
@@ -36,6 +36,6 @@ export NESTBOX_SERVER_TOKEN=$token
 status=0
 "$repo/tests/$corpus-conformance/run.sh" "$nestbox" "$@" \
   --nestbox-arg=--server --nestbox-arg="$state/serve.sock" || status=1
-hits=$(grep -c 'pooled=true' "$state/serve.log" || true)
+hits=$(grep -c '"pooled":true' "$state/serve.log" || true)
 echo "conformance-server: $hits of the executions found a prepared sandbox"
 exit $status
