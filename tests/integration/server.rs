@@ -831,6 +831,8 @@ fn a_prepared_sandbox_s_job_gets_its_whole_budget_from_when_it_arrives() {
     let server = Server::start(&[]);
     // The interpreter started before the job arrived: its start-up (~1e8 fuel in-process, the
     // whole `-c` prelude and nestbox_site) is not the job's. `pass` costs only its own run.
+    // Each request below waits for the pool to be full again, so it finds a prepared sandbox.
+    wait_for_pool(&server, "python", 1, 1);
     let (_, r) = server.run(python("pass"));
     assert_eq!(
         (r["status"].as_str(), r["sandbox"]["pooled"].as_bool()),
@@ -843,6 +845,7 @@ fn a_prepared_sandbox_s_job_gets_its_whole_budget_from_when_it_arrives() {
         "the job was charged for the start-up: {r}"
     );
     // A job that spins is stopped by its own limit, counted from its arrival: the whole second.
+    wait_for_pool(&server, "python", 1, 1);
     let (_, r) = server.run(serde_json::json!({
         "language": "python", "code": "print('spinning', flush=True)\nwhile True: pass",
         "max_runtime_seconds": 1,
@@ -851,6 +854,7 @@ fn a_prepared_sandbox_s_job_gets_its_whole_budget_from_when_it_arrives() {
     assert_eq!(r["stdout"], "spinning\n", "{r}");
     assert_eq!(r["sandbox"]["pooled"], true, "{r}");
     // bash: instantiated and initialised ahead, its script read when the job arrives.
+    wait_for_pool(&server, "bash", 1, 1);
     let (_, r) = server.run(
         serde_json::json!({"language": "bash", "code": "read x; echo \"got $x\"", "stdin": "it\n"}),
     );
@@ -886,6 +890,7 @@ fn prepared_sandboxes_share_no_randomness_but_the_runtime_s_fixed_hash_seed() {
     let mut random_lines = Vec::new();
     let mut hash_lines = Vec::new();
     for _ in 0..3 {
+        wait_for_pool(&server, "python", 1, 1);
         let (_, r) = server.run(python(code));
         assert_eq!(
             (r["status"].as_str(), r["sandbox"]["pooled"].as_bool()),
