@@ -18,6 +18,7 @@ use crate::plugin::{Plugin, Registry};
 use crate::result::{PluginInfo, RunResult, SandboxInfo, Status};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::OutputObserver;
+use crate::runner::prepare;
 use crate::runner::{Execution, Outcome, RunDirs, Runner};
 use crate::sandbox::install::{self, Pin};
 use crate::sandbox::protocol::{GuestFile, GuestJob};
@@ -627,6 +628,8 @@ impl Nestbox {
                 );
             }
         };
+        // The same path as a sandbox's: the plugin starts under its start-up budget and the
+        // job's limits start when it asks for the job (at once: it is in place).
         let outcome = self
             .runner
             .run(Execution {
@@ -634,12 +637,16 @@ impl Nestbox {
                 module: &module,
                 argv: plugin.manifest.argv(),
                 extra_env: Vec::new(),
-                stdin: checked.stdin,
-                limits,
+                stdin: None,
+                limits: prepare::startup_limits(plugin),
                 dirs: &dirs,
                 root_alias: None,
                 cwd: None,
                 observer: opts.observer.clone(),
+                gate: Some(Box::new(prepare::InPlace(prepare::Arrived {
+                    stdin: checked.stdin,
+                    limits,
+                }))),
             })
             .await;
         let files = workdir::list_files(&dirs.work, &inputs);

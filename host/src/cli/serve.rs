@@ -53,6 +53,13 @@ pub struct ServeArgs {
     /// Idle sandboxes kept booted per plugin [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     pool: Option<usize>,
+    /// Idle sandboxes kept per plugin once it had no request for --pool-idle-after-seconds
+    /// (idle sandboxes hold memory); the next request fills the pool again.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pool_idle_floor: usize,
+    /// Seconds without a request for a plugin before its pool shrinks to --pool-idle-floor.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pool_idle_after_seconds: u64,
     /// Executions at once [default: twice the number of CPUs].
     #[arg(long, value_name = "N")]
     max_concurrency: Option<usize>,
@@ -91,7 +98,11 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> CommandResult {
             .unwrap_or_else(|| server::default_socket(&state_dir)),
         listen: args.listen,
         token,
-        pool_size: args.pool.unwrap_or(cpus),
+        pool: server::pool::Sizing {
+            target: args.pool.unwrap_or(cpus),
+            idle_floor: args.pool_idle_floor,
+            idle_after: Duration::from_secs(args.pool_idle_after_seconds),
+        },
         max_concurrency: args.max_concurrency.unwrap_or(2 * cpus),
         max_queue: args.max_queue,
         grace: Duration::from_secs(args.grace_seconds),

@@ -65,6 +65,11 @@ pub enum Problem {
     ReactorWithoutExport,
     #[error("entry.export is only for reactors; a command module runs `_start`")]
     ExportOnCommand,
+    #[error(
+        "entry.prepare = \"initialize\" is only for reactors (a command has no `_initialize` \
+         to run ahead); use \"await-job\" or \"none\""
+    )]
+    InitializeOnCommand,
     #[error("{0} is empty; give at least the program name")]
     EmptyArgv(&'static str),
     #[error("entry.argv must contain {CODE_PLACEHOLDER} where the code file's path goes")]
@@ -194,6 +199,29 @@ pub struct Entry {
     /// is used as it is.
     #[serde(default)]
     pub call_argv: Option<Vec<String>>,
+    /// How far a sandbox starts the plugin before its job arrives (see [`Prepare`]).
+    #[serde(default)]
+    pub prepare: Prepare,
+}
+
+/// How far a sandbox runs a plugin ahead of its job. The job's limits (fuel, wall clock, memory)
+/// start when the job arrives, so a job pays only for its own code; the start-up runs under the
+/// plugin's own start-up budget (`runner::prepare::startup_limits`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Prepare {
+    /// Nothing ahead: the module is instantiated once the job is in place.
+    #[default]
+    None,
+    /// A reactor is instantiated and `_initialize`d ahead; the job arrives before its `export`
+    /// is called.
+    Initialize,
+    /// Also the start-up inside the entry point runs ahead: the guest asks for its job through
+    /// its `host.call` import with the request `{"op":"await_job"}` and goes on once that
+    /// returns (the code file, input files and stdin are then in place). A start-up that never
+    /// asks is a failure. Without a waiting host the call returns -1 (no host bound): the job is
+    /// already in place.
+    AwaitJob,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,6 +294,9 @@ impl Manifest {
             (EntryKind::Reactor, None) => return Err(Problem::ReactorWithoutExport),
             (EntryKind::Command, Some(_)) => return Err(Problem::ExportOnCommand),
             _ => {}
+        }
+        if self.entry.prepare == Prepare::Initialize && self.entry.kind != EntryKind::Reactor {
+            return Err(Problem::InitializeOnCommand);
         }
         if self.entry.call_argv.as_ref().is_some_and(|a| a.is_empty()) {
             return Err(Problem::EmptyArgv("entry.call_argv"));
@@ -445,6 +476,20 @@ min_ram_mb = 16
                 "lower-case",
             ),
             (SAMPLE.replace("main.py", "a/main.py"), "plain file name"),
+            (
+                SAMPLE.replace(
+                    "code_file = \"main.py\"",
+                    "code_file = \"main.py\"\nprepare = \"initialize\"",
+                ),
+                "only for reactors",
+            ),
+            (
+                SAMPLE.replace(
+                    "code_file = \"main.py\"",
+                    "code_file = \"main.py\"\nprepare = \"sometimes\"",
+                ),
+                "prepare",
+            ),
             (
                 SAMPLE.replace("path = \"python.wasm\"", "path = \"/abs.wasm\""),
                 "relative",

@@ -4,11 +4,13 @@
 
 pub mod nested;
 pub mod output;
+pub mod prepare;
+#[cfg(test)]
+mod prepare_tests;
 pub mod store_limits;
 pub mod wasi;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Linker, Module, Store, Trap};
@@ -17,9 +19,10 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 
 use crate::limits::Limits;
 use crate::plugin::Plugin;
-use crate::plugin::manifest::EntryKind;
+use crate::plugin::manifest::{EntryKind, Prepare};
 use crate::result::Status;
 use output::{CappedPipe, OutputObserver, StreamKind};
+use prepare::{GateError, GateState, JobClock, JobGate, LateStdin};
 use store_limits::{EPOCH_TICK, HasLimiter, MemoryLimiter};
 pub use wasi::RunDirs;
 
@@ -28,6 +31,8 @@ pub struct StoreState {
     pub wasi: WasiP1Ctx,
     pub limiter: MemoryLimiter,
     pub nested: nested::CallState,
+    /// A prepared execution's closed gate (see [`prepare`]).
+    pub gate: Option<GateState>,
 }
 
 impl HasLimiter for StoreState {
@@ -60,6 +65,11 @@ pub struct Execution<'a> {
     /// The guest working directory (`/work` unless a nested call says otherwise).
     pub cwd: Option<String>,
     pub observer: Option<Arc<dyn OutputObserver>>,
+    /// A prepared execution: the plugin starts under `limits` (its start-up budget,
+    /// [`prepare::startup_limits`]) and the job, its stdin and its own limits come through this
+    /// gate, as far into the start-up as the manifest's `entry.prepare` allows. `stdin` is then
+    /// unused. Without it the job is in place and `limits` are the job's from the start.
+    pub gate: Option<Box<dyn JobGate>>,
 }
 
 /// How an execution ended, before files and plugin details are added.
@@ -111,12 +121,19 @@ impl Runner {
             |status: i32| -> wasmtime::Result<()> { Err(I32Exit(status).into()) },
         )?;
         nested::add_to_linker(&mut linker)?;
-        // The data-science Python runtime imports a door to its embedder (`host.call`) for tool
-        // calls. nestbox offers no such door: every request is refused (-1), as that runtime
-        // expects of a host without one.
-        linker.func_wrap("host", "call", |_: i32, _: i32, _: i32, _: i32| -> i32 {
-            -1
-        })?;
+        // The data-science Python runtime imports a door to its embedder (`host.call`). nestbox
+        // answers one request on it, a prepared start-up waiting for its job; every other
+        // request is refused (-1, no host bound), as that runtime expects of a host without one.
+        linker.func_wrap_async(
+            "host",
+            "call",
+            |mut caller: wasmtime::Caller<'_, StoreState>,
+             (ptr, len, out_ptr, out_len): (i32, i32, i32, i32)| {
+                Box::new(async move {
+                    prepare::host_call(&mut caller, ptr, len, out_ptr, out_len).await
+                })
+            },
+        )?;
         Ok(Runner {
             engine,
             linker,
@@ -135,13 +152,21 @@ impl Runner {
         let cap = usize::try_from(exec.limits.max_output_bytes).unwrap_or(usize::MAX);
         let stdout = CappedPipe::new(StreamKind::Stdout, cap, exec.observer.clone());
         let stderr = CappedPipe::new(StreamKind::Stderr, cap, exec.observer.clone());
+        let stdin = LateStdin::default();
+        let clock = Arc::new(match &exec.gate {
+            Some(_) => JobClock::default(),
+            None => {
+                stdin.fill(exec.stdin.unwrap_or_default());
+                JobClock::started(exec.limits)
+            }
+        });
         let wasi = match wasi::build(
             exec.plugin,
             exec.dirs,
             wasi::GuestIo {
                 argv: &exec.argv,
                 extra_env: &exec.extra_env,
-                stdin: exec.stdin,
+                stdin: stdin.clone(),
                 stdout: stdout.clone(),
                 stderr: stderr.clone(),
                 root_alias: exec.root_alias.as_deref(),
@@ -151,28 +176,42 @@ impl Runner {
             Ok(w) => w,
             Err(e) => return Outcome::failed(Status::SandboxError, e.to_string()),
         };
+        let ticker = EpochTicker::start(&self.engine);
+        let plugin_name = exec.plugin.manifest.name.clone();
         let mut store = Store::new(
             &self.engine,
             StoreState {
                 wasi,
                 limiter: MemoryLimiter::new(exec.limits.max_memory_bytes()),
                 nested: nested::CallState::new(self.clone(), exec.dirs.clone(), exec.limits, depth),
+                gate: exec.gate.map(|gate| GateState {
+                    plugin: plugin_name.clone(),
+                    gate: Some(gate),
+                    stdin,
+                    stdout: stdout.clone(),
+                    stderr: stderr.clone(),
+                    clock: clock.clone(),
+                    ticker: ticker.pause.clone(),
+                }),
             },
         );
         if let Err(e) = store_limits::apply(&mut store, &exec.limits) {
             return Outcome::failed(Status::SandboxError, format!("applying limits: {e:#}"));
         }
-        let _ticker = EpochTicker::start(&self.engine);
 
-        let deadline = exec.limits.max_runtime();
         let entry = exec.plugin.manifest.entry.clone();
         let call = async {
+            // How far the start-up runs before the job is asked for (a gate still closed at a
+            // step is opened there).
+            if entry.prepare == Prepare::None {
+                prepare::open(&mut store).map_err(Failure::Run)?;
+            }
             let instance = self
                 .linker
                 .instantiate_async(&mut store, exec.module)
                 .await
                 .map_err(Failure::Start)?;
-            match entry.kind {
+            let code = match entry.kind {
                 EntryKind::Command => {
                     let start = instance
                         .get_typed_func::<(), ()>(&mut store, "_start")
@@ -181,7 +220,7 @@ impl Runner {
                         .call_async(&mut store, ())
                         .await
                         .map(|()| 0)
-                        .map_err(Failure::Run)
+                        .map_err(Failure::Run)?
                 }
                 EntryKind::Reactor => {
                     if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
@@ -189,27 +228,45 @@ impl Runner {
                             .await
                             .map_err(Failure::Run)?;
                     }
+                    if entry.prepare == Prepare::Initialize {
+                        prepare::open(&mut store).map_err(Failure::Run)?;
+                    }
                     let name = entry.export.as_deref().unwrap_or("run");
                     let run = instance
                         .get_typed_func::<(), i32>(&mut store, name)
                         .map_err(Failure::Start)?;
-                    run.call_async(&mut store, ()).await.map_err(Failure::Run)
+                    run.call_async(&mut store, ()).await.map_err(Failure::Run)?
                 }
+            };
+            if store.data().gate.as_ref().is_some_and(GateState::pending) {
+                return Err(Failure::NeverAsked);
             }
+            Ok(code)
         };
-        let result = match tokio::time::timeout(deadline, call).await {
-            Ok(r) => r,
-            Err(_) => Err(Failure::WallClock),
+        let result = tokio::select! {
+            r = call => r,
+            () = clock.expired(exec.limits.max_runtime()) => Err(Failure::WallClock),
         };
+        drop(ticker);
 
+        // The job's limits once it arrived; the start-up's when it never did.
+        let (arrived, limits) = match clock.arrived() {
+            Some((_, limits)) => (true, limits),
+            None => (false, exec.limits),
+        };
         let fuel_left = store.get_fuel().unwrap_or(0);
         let limiter = &store.data().limiter;
         let ended = Ended {
             denied_memory: limiter.denied,
             output_cut: stdout.truncated() || stderr.truncated(),
-            limits: exec.limits,
+            limits,
         };
-        let (status, exit_code, message) = classify(result, &ended, &exec.plugin.manifest.name);
+        let (status, exit_code, mut message) = classify(result, &ended, &plugin_name);
+        if !arrived && status != Status::Ok {
+            message = format!(
+                "the {plugin_name} plugin's start-up failed before its job arrived: {message}"
+            );
+        }
         let peak = limiter.peak_bytes as u64;
         let (stdout, stdout_truncated) = stdout.take();
         let (stderr, stderr_truncated) = stderr.take();
@@ -220,10 +277,13 @@ impl Runner {
             stderr,
             stdout_truncated,
             stderr_truncated,
-            fuel_used: exec.limits.fuel.saturating_sub(fuel_left),
+            fuel_used: limits.fuel.saturating_sub(fuel_left),
             peak_memory_bytes: peak,
             message,
-            elapsed: started.elapsed(),
+            // A prepared execution's own time runs from its job's arrival.
+            elapsed: clock
+                .arrived()
+                .map_or(started.elapsed(), |(at, _)| at.elapsed()),
         }
     }
 
@@ -241,6 +301,8 @@ enum Failure {
     Run(wasmtime::Error),
     /// The wall clock ran out while the guest was blocked in a host call (a sleep, a poll).
     WallClock,
+    /// A plugin that declares `prepare = "await-job"` finished without asking for its job.
+    NeverAsked,
 }
 
 struct Ended {
@@ -315,6 +377,16 @@ fn classify(
     match result {
         Ok(code) => exited(code),
         Err(Failure::WallClock) => timeout(),
+        Err(Failure::NeverAsked) => (
+            Status::SandboxError,
+            None,
+            format!(
+                "the {plugin} plugin declares entry.prepare = \"await-job\" but its start-up \
+                 ended without asking for its job (host.call {{\"op\":\"await_job\"}}); the code \
+                 did not run. fix: the plugin's start-up must ask, or its manifest must say \
+                 prepare = \"initialize\" or \"none\""
+            ),
+        ),
         Err(Failure::Start(e)) => {
             if ended.denied_memory {
                 return memory_limit(None);
@@ -331,6 +403,9 @@ fn classify(
             }
             if let Some(exit) = e.downcast_ref::<I32Exit>() {
                 return exited(exit.0);
+            }
+            if let Some(gate) = e.downcast_ref::<GateError>() {
+                return (gate.status(), None, gate.to_string());
             }
             match e.downcast_ref::<Trap>() {
                 Some(Trap::Interrupt) => timeout(),
@@ -364,32 +439,69 @@ fn classify(
     }
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] while a run is in progress.
+/// Advances the engine's epoch every [`EPOCH_TICK`] while a run is in progress; paused while a
+/// prepared store waits for its job (an idle pooled sandbox then wakes for nothing).
 struct EpochTicker {
-    stop: Arc<AtomicBool>,
+    pause: Arc<EpochPause>,
+}
+
+/// Stops the epoch ticker from waking while a prepared store waits for its job.
+#[derive(Default)]
+pub struct EpochPause {
+    /// (paused, stopped)
+    state: Mutex<(bool, bool)>,
+    changed: Condvar,
+}
+
+impl EpochPause {
+    pub fn pause(&self) {
+        self.set(|s| s.0 = true);
+    }
+
+    pub fn resume(&self) {
+        self.set(|s| s.0 = false);
+    }
+
+    fn stop(&self) {
+        self.set(|s| s.1 = true);
+    }
+
+    fn set(&self, f: impl FnOnce(&mut (bool, bool))) {
+        f(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
+        self.changed.notify_all();
+    }
+
+    /// Wait while paused; false once stopped.
+    fn running(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.0 && !s.1 {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        !s.1
+    }
 }
 
 impl EpochTicker {
     fn start(engine: &Engine) -> EpochTicker {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let pause = Arc::new(EpochPause::default());
+        let flag = pause.clone();
         let engine = engine.clone();
         std::thread::Builder::new()
             .name("nestbox-epoch".into())
             .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
+                while flag.running() {
                     std::thread::sleep(EPOCH_TICK);
                     engine.increment_epoch();
                 }
             })
             .expect("spawning the epoch thread");
-        EpochTicker { stop }
+        EpochTicker { pause }
     }
 }
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.pause.stop();
     }
 }
 

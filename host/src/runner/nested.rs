@@ -63,6 +63,15 @@ impl CallState {
     }
 }
 
+impl CallState {
+    /// A prepared start-up handed over to its job: nested calls now share the job's budget,
+    /// counted from now.
+    pub fn restart(&mut self, limits: Limits) {
+        self.limits = limits;
+        self.started = Instant::now();
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Request {
     argv: Vec<String>,
@@ -177,6 +186,7 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
         root_alias,
         cwd,
         observer: None,
+        gate: None,
     };
     let outcome = Box::pin(runner.run_at_depth(exec, depth)).await;
 

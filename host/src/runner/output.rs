@@ -31,8 +31,8 @@ pub trait OutputObserver: Send + Sync {
 #[error("{0:?} exceeded the output limit of {1} bytes")]
 pub struct OutputLimitExceeded(pub StreamKind, pub usize);
 
-#[derive(Default)]
 struct State {
+    cap: usize,
     buf: Vec<u8>,
     truncated: bool,
 }
@@ -41,7 +41,6 @@ struct State {
 #[derive(Clone)]
 pub struct CappedPipe {
     kind: StreamKind,
-    cap: usize,
     state: Arc<Mutex<State>>,
     observer: Option<Arc<dyn OutputObserver>>,
 }
@@ -50,10 +49,28 @@ impl CappedPipe {
     pub fn new(kind: StreamKind, cap: usize, observer: Option<Arc<dyn OutputObserver>>) -> Self {
         CappedPipe {
             kind,
-            cap,
-            state: Arc::default(),
+            state: Arc::new(Mutex::new(State {
+                cap,
+                buf: Vec::new(),
+                truncated: false,
+            })),
             observer,
         }
+    }
+
+    /// Start over with a new cap: what was written so far (a prepared start-up's output) is
+    /// dropped, so the job's output starts empty under the job's own cap.
+    pub fn reset(&self, cap: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *s = State {
+            cap,
+            buf: Vec::new(),
+            truncated: false,
+        };
+    }
+
+    fn cap(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).cap
     }
 
     /// Everything kept so far, and whether anything was cut.
@@ -72,7 +89,7 @@ impl CappedPipe {
     /// Accept what fits; returns how many bytes were accepted and whether some were cut.
     fn push(&self, bytes: &[u8]) -> (usize, bool) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let room = self.cap.saturating_sub(s.buf.len());
+        let room = s.cap.saturating_sub(s.buf.len());
         let n = bytes.len().min(room);
         s.buf.extend_from_slice(&bytes[..n]);
         let cut = n < bytes.len();
@@ -90,7 +107,8 @@ impl CappedPipe {
 
     fn over(&self) -> StreamError {
         StreamError::Trap(wasmtime::Error::new(OutputLimitExceeded(
-            self.kind, self.cap,
+            self.kind,
+            self.cap(),
         )))
     }
 }
@@ -109,20 +127,16 @@ impl OutputStream for CappedPipe {
     }
 
     fn check_write(&mut self) -> Result<usize, StreamError> {
-        let used = self
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .buf
-            .len();
-        if used >= self.cap {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (used, cap) = (s.buf.len(), s.cap);
+        if used >= cap {
             // Full: the next byte would be over. Say so now rather than report EPIPE.
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
             s.truncated = true;
+            drop(s);
             return Err(self.over());
         }
         // Offer at least a pipe's worth so one over-long write is cut, kept and trapped.
-        Ok((self.cap - used).max(64 * 1024))
+        Ok((cap - used).max(64 * 1024))
     }
 }
 
@@ -156,7 +170,8 @@ impl tokio::io::AsyncWrite for CappedPipe {
         match self.push(buf) {
             (n, false) => Poll::Ready(Ok(n)),
             (_, true) => Poll::Ready(Err(io::Error::other(OutputLimitExceeded(
-                self.kind, self.cap,
+                self.kind,
+                self.cap(),
             )))),
         }
     }
@@ -195,6 +210,17 @@ mod tests {
         assert_eq!(buf, b"hello worl");
         assert!(cut);
         assert_eq!(rec.0.lock().unwrap().as_slice(), b"hello worl");
+    }
+
+    #[test]
+    fn reset_drops_what_was_written_and_applies_the_new_cap() {
+        let mut p = CappedPipe::new(StreamKind::Stdout, 3, None);
+        assert!(p.write(Bytes::from_static(b"abcdef")).is_err());
+        p.reset(5);
+        assert!(!p.truncated());
+        assert!(p.write(Bytes::from_static(b"12345")).is_ok());
+        assert!(p.write(Bytes::from_static(b"6")).is_err());
+        assert_eq!(p.take(), (b"12345".to_vec(), true));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use wasmtime::{ResourceLimiter, Store};
+use wasmtime::{AsContextMut, ResourceLimiter, Store, StoreContextMut};
 
 use crate::limits::Limits;
 
@@ -34,6 +34,20 @@ impl MemoryLimiter {
             denied: false,
             peak_bytes: 0,
         }
+    }
+
+    /// Linear memory in use now.
+    pub fn used_bytes(&self) -> u64 {
+        self.used_bytes as u64
+    }
+
+    /// The job's own limit, once a prepared start-up is over: the memory the start-up holds
+    /// stays counted (the job cannot free it), the peak starts from it, and an earlier refusal
+    /// is forgotten.
+    pub fn restart(&mut self, max_bytes: u64) {
+        self.max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+        self.denied = false;
+        self.peak_bytes = self.used_bytes;
     }
 
     /// Memory still available, for nested executions that share this budget.
@@ -99,15 +113,32 @@ pub fn apply<T: HasLimiter + 'static>(
     limits: &Limits,
 ) -> wasmtime::Result<()> {
     store.limiter(|state| state.limiter());
+    store.epoch_deadline_trap();
+    restart(&mut store.as_context_mut(), limits)
+}
+
+/// Set a store's budget afresh: fuel and the epoch deadline from now, the memory limit (memory
+/// already in use stays counted). Used for a fresh store and again when a prepared start-up
+/// hands over to its job, so the job's limits count only its own code.
+pub fn restart<T: HasLimiter + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    limits: &Limits,
+) -> wasmtime::Result<()> {
+    store
+        .data_mut()
+        .limiter()
+        .restart(limits.max_memory_bytes());
     store.set_fuel(limits.fuel)?;
-    let ticks = limits
+    store.set_epoch_deadline(epoch_ticks(limits));
+    Ok(())
+}
+
+fn epoch_ticks(limits: &Limits) -> u64 {
+    limits
         .max_runtime()
         .as_millis()
         .div_ceil(EPOCH_TICK.as_millis())
-        .max(1) as u64;
-    store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
-    Ok(())
+        .max(1) as u64
 }
 
 #[cfg(test)]
@@ -127,5 +158,18 @@ mod tests {
         // A second memory shares the same budget.
         assert!(!l.memory_growing(0, 20, None).unwrap());
         assert!(l.memory_growing(0, 10, None).unwrap());
+    }
+
+    #[test]
+    fn restart_keeps_memory_in_use_counted_under_the_new_limit() {
+        let mut l = MemoryLimiter::new(1000);
+        assert!(l.memory_growing(0, 600, None).unwrap());
+        assert!(!l.memory_growing(600, 1001, None).unwrap());
+        l.restart(700);
+        assert!(!l.denied);
+        assert_eq!((l.used_bytes(), l.peak_bytes), (600, 600));
+        assert!(!l.memory_growing(600, 701, None).unwrap());
+        assert!(l.denied);
+        assert!(l.memory_growing(600, 700, None).unwrap());
     }
 }

@@ -14,7 +14,6 @@
 use std::path::{Path, PathBuf};
 
 use wasmtime_wasi::p1::WasiP1Ctx;
-use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use super::output::CappedPipe;
@@ -54,7 +53,8 @@ pub struct GuestIo<'a> {
     pub extra_env: &'a [(String, String)],
     /// The guest path the program should start in (`NESTBOX_CWD`), `/work` or below.
     pub cwd: &'a str,
-    pub stdin: Option<Vec<u8>>,
+    /// Filled now, or when a prepared execution's job arrives; empty means end of file.
+    pub stdin: super::prepare::LateStdin,
     pub stdout: CappedPipe,
     pub stderr: CappedPipe,
     /// Also preopened at `/` (read-write): a directory inside the work dir.
@@ -82,9 +82,7 @@ pub fn build(plugin: &Plugin, dirs: &RunDirs, io: GuestIo<'_>) -> Result<WasiP1C
     for (k, v) in env {
         b.env(k, v);
     }
-    if let Some(bytes) = io.stdin {
-        b.stdin(MemoryInputPipe::new(bytes));
-    }
+    b.stdin(io.stdin);
     b.stdout(io.stdout);
     b.stderr(io.stderr);
     b.allow_tcp(false);

@@ -171,7 +171,8 @@ pub fn spec(c: &BundleConfig) -> Result<Spec, BundleError> {
             "/tmp",
             "tmpfs",
             "tmpfs",
-            &["nosuid", "nodev", "noexec", "mode=1777", "size=1m"],
+            // Holds the code file (at most 1 MiB; see sandbox::protocol::GUEST_CODE).
+            &["nosuid", "nodev", "noexec", "mode=1777", "size=2m"],
         )?,
         bind(&c.guest_binary, Path::new(GUEST_BINARY), true)?,
     ];

@@ -4,21 +4,25 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use base64::Engine as _;
 use wasmtime::{Engine, Module};
 
 use super::protocol::{
-    GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob, GuestOutcome,
+    GUEST_CODE, GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob,
+    GuestOutcome,
 };
 use crate::engine;
 use crate::job::InputFile;
 use crate::plugin::{Plugin, Registry, cache};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::{OutputObserver, StreamKind};
+use crate::runner::prepare::{self, Arrived, GateError, JobGate};
 use crate::runner::{Execution, RunDirs, Runner};
 use crate::workdir;
 
@@ -66,57 +70,46 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         .map_err(|e| format!("guest: {e}"))?;
     let runner =
         Arc::new(Runner::new(engine, Some(modules)).map_err(|e| format!("guest: linking: {e:#}"))?);
-    events.send(GuestEvent::Ready);
-
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("guest: reading the job: {e}"))?;
-    if line.trim().is_empty() {
-        return Err("guest: no job arrived on stdin".into());
-    }
-    let job: GuestJob =
-        serde_json::from_str(&line).map_err(|e| format!("guest: the job is not valid: {e}"))?;
 
     let dirs = RunDirs {
         work: PathBuf::from(GUEST_WORK),
         tmp: Path::new(GUEST_SCRATCH).join("tmp"),
-        code: Path::new(GUEST_SCRATCH).join("code"),
+        // The code file lives in the sandbox's own memory (its /tmp tmpfs), not behind the gofer:
+        // writing and reading it costs no round trip to the host.
+        code: PathBuf::from(GUEST_CODE),
     };
-    let inputs: Vec<InputFile> = job
-        .input_files
-        .iter()
-        .map(|f| InputFile {
-            name: f.name.clone(),
-            source_path: None,
-            content_base64: Some(f.content_b64.clone()),
-        })
-        .collect();
-    workdir::stage(&dirs, &plugin.manifest.entry.code_file, &job.code, &inputs)
-        .map_err(|e| format!("guest: {e}"))?;
-    let stdin = match &job.stdin_b64 {
-        Some(b64) => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| format!("guest: stdin_b64 is not base64: {e}"))?,
-        ),
-        None => None,
+    // The plugin starts before its job: its /tmp and /code exist from the start (empty).
+    for d in [&dirs.tmp, &dirs.code] {
+        std::fs::create_dir_all(d).map_err(|e| format!("guest: creating {}: {e}", d.display()))?;
+    }
+    // The plugin starts now, as far as its manifest allows (`entry.prepare`), and says `ready`
+    // when it waits for its job; the job's limits start when the job is in place.
+    let asked = Arc::new(AtomicBool::new(false));
+    let gate = GuestGate {
+        events: events.sender(),
+        dirs: dirs.clone(),
+        code_file: plugin.manifest.entry.code_file.clone(),
+        started: Instant::now(),
+        asked: asked.clone(),
     };
-
     let runtime = crate::runtime::current_thread().map_err(|e| format!("guest: {e}"))?;
     let outcome = runtime.block_on(runner.run(Execution {
         plugin: &plugin,
         module: &module,
         argv: plugin.manifest.argv(),
         extra_env: Vec::new(),
-        stdin,
-        limits: job.limits,
+        stdin: None,
+        limits: prepare::startup_limits(&plugin),
         dirs: &dirs,
         root_alias: None,
         cwd: None,
         observer: Some(Arc::new(events.observer())),
+        gate: Some(Box::new(gate)),
     }));
+    if !asked.load(Ordering::Relaxed) {
+        // Never ready: the host is still waiting for `ready` and takes this as a failed boot.
+        return Err(format!("guest: {}", outcome.message));
+    }
     events.send(GuestEvent::Result {
         outcome: GuestOutcome {
             status: outcome.status,
@@ -130,6 +123,62 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         },
     });
     Ok(())
+}
+
+/// The guest's job gate: says `ready` (the plugin is prepared), reads the one job line from
+/// stdin, puts the code and input files in place and hands over the stdin and limits.
+struct GuestGate {
+    events: EventSender,
+    dirs: RunDirs,
+    code_file: String,
+    started: Instant,
+    asked: Arc<AtomicBool>,
+}
+
+impl JobGate for GuestGate {
+    fn wait(self: Box<Self>) -> Result<Arrived, GateError> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.events.send(GuestEvent::Ready {
+            prepare_ms: Some(self.started.elapsed().as_millis() as u64),
+        });
+        let job = read_job().map_err(GateError::Job)?;
+        let inputs: Vec<InputFile> = job
+            .input_files
+            .iter()
+            .map(|f| InputFile {
+                name: f.name.clone(),
+                source_path: None,
+                content_base64: Some(f.content_b64.clone()),
+            })
+            .collect();
+        workdir::stage(&self.dirs, &self.code_file, &job.code, &inputs)
+            .map_err(|e| GateError::Job(format!("guest: {e}")))?;
+        let stdin = match &job.stdin_b64 {
+            Some(b64) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| GateError::Job(format!("guest: stdin_b64 is not base64: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Arrived {
+            stdin,
+            limits: job.limits,
+        })
+    }
+}
+
+/// The one job line from the host.
+fn read_job() -> Result<GuestJob, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("guest: reading the job: {e}"))?;
+    if line.trim().is_empty() {
+        return Err("guest: no job arrived on stdin".into());
+    }
+    serde_json::from_str(&line).map_err(|e| format!("guest: the job is not valid: {e}"))
 }
 
 /// Modules bound into the sandbox by the host (which checked them), loaded on first use.
@@ -183,6 +232,10 @@ impl EventWriter {
 
     fn send(&self, event: GuestEvent) {
         let _ = self.tx.send(Message::Event(event));
+    }
+
+    fn sender(&self) -> EventSender {
+        EventSender(Mutex::new(self.tx.clone()))
     }
 
     fn observer(&self) -> ChannelObserver {
@@ -244,6 +297,16 @@ fn write_events(rx: Receiver<Message>) {
         let _ = out.flush();
     }
     let _ = out.flush();
+}
+
+/// Sends events from another part of the guest (the job gate).
+struct EventSender(Mutex<Sender<Message>>);
+
+impl EventSender {
+    fn send(&self, event: GuestEvent) {
+        let tx = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = tx.send(Message::Event(event));
+    }
 }
 
 /// Sends the code's output to the event writer.

@@ -1,8 +1,9 @@
 //! The contract between the host and `nestbox guest` inside the gVisor sandbox.
 //!
 //! The guest is started as `/nestbox guest --plugin NAME`. It loads the plugin's precompiled
-//! module, prints a `ready` event, then reads **one** [`GuestJob`] (one JSON line) from its stdin,
-//! runs it, and prints [`GuestEvent`]s on stdout, one JSON object per line: `output` chunks as they
+//! module, starts the plugin as far as its manifest's `entry.prepare` allows (see
+//! `runner::prepare`), prints a `ready` event, then reads **one** [`GuestJob`] (one JSON line) from
+//! its stdin, runs it, and prints [`GuestEvent`]s on stdout, one JSON object per line: `output` chunks as they
 //! are produced, then exactly one `result` (or `failed`). Then it exits. stderr carries only
 //! diagnostics (gVisor's and the guest's own), which the host quotes in errors.
 //!
@@ -14,7 +15,8 @@
 //! | `/plugins/<name>/` | each plugin's folder (manifest, extra preopens) |
 //! | `/modules/<name>.cwasm` | each plugin's precompiled module, checked by the host |
 //! | `/work` | the code's work dir (read-write, size-capped; the host lists it afterwards) |
-//! | `/scratch` | `tmp/` (the code's `/tmp`) and `code/` (the code file), size-capped |
+//! | `/scratch` | `tmp/` (the code's `/tmp`), size-capped |
+//! | `/tmp` | the sandbox's own tmpfs (2 MiB, in gVisor's memory): `code/`, the code file (the code's `/code`) |
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,8 @@ pub const GUEST_PLUGINS: &str = "/plugins";
 pub const GUEST_MODULES: &str = "/modules";
 pub const GUEST_WORK: &str = "/work";
 pub const GUEST_SCRATCH: &str = "/scratch";
+/// Where the guest writes the code file: the sandbox's own tmpfs (memory inside gVisor).
+pub const GUEST_CODE: &str = "/tmp/code";
 
 /// The longest event line the host accepts; anything longer means a broken guest.
 pub const MAX_EVENT_LINE: usize = 8 * 1024 * 1024;
@@ -67,8 +71,12 @@ pub struct GuestOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GuestEvent {
-    /// The module is loaded; the guest waits for its job.
-    Ready,
+    /// The plugin is loaded and started as far as its manifest allows (`entry.prepare`); the
+    /// guest waits for its job. `prepare_ms`: how long the guest took to get here.
+    Ready {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prepare_ms: Option<u64>,
+    },
     /// Output the code wrote, base64-encoded bytes.
     Output {
         stream: StreamKind,

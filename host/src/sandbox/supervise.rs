@@ -42,6 +42,11 @@ pub struct Booted {
     /// The code's memory limit the sandbox's cgroup was sized for (MiB).
     pub memory_mb: u64,
     pub booted_at: Instant,
+    /// How long the boot took until the guest was ready (runsc, guest start, plugin start-up).
+    pub boot_time: std::time::Duration,
+    /// How long the guest itself took from its start to `ready` (loading and preparing the
+    /// plugin), as it reported.
+    pub prepare_ms: Option<u64>,
     // Field order is drop order: the sandbox is killed before its directories are removed.
     live: Live,
     dir: Option<RunDir>,
@@ -141,11 +146,13 @@ pub fn boot(
     };
     let collected = Arc::new(Mutex::new(Collected::new(0)));
     let (events, diagnostics, stdin) = attach(&mut child, collected.clone());
-    let booted = Booted {
+    let mut booted = Booted {
         id: dir.id.clone(),
         plugin: plugin.to_string(),
         memory_mb,
         booted_at: started,
+        boot_time: std::time::Duration::ZERO,
+        prepare_ms: None,
         live,
         dir: Some(dir),
         stdin,
@@ -155,7 +162,11 @@ pub fn boot(
         overhead_mb,
     };
     let ended = match booted.events.recv_timeout(BOOT_TIMEOUT) {
-        Ok(GuestEvent::Ready) => None,
+        Ok(GuestEvent::Ready { prepare_ms }) => {
+            booted.prepare_ms = prepare_ms;
+            booted.boot_time = started.elapsed();
+            None
+        }
         Ok(GuestEvent::Failed { message }) => Some(Ended::Failed(message)),
         Ok(other) => Some(Ended::Failed(format!(
             "the guest sent {other:?} before it was ready"
@@ -308,7 +319,8 @@ impl Booted {
             Some(Err(e)) => return Ended::Failed(format!("sending the job to the sandbox: {e}")),
             None => return Ended::Failed("the sandbox's stdin is closed".into()),
         }
-        let deadline = Instant::now() + limits.max_runtime() + GRACE;
+        let sent_at = Instant::now();
+        let deadline = sent_at + limits.max_runtime() + GRACE;
         loop {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 self.live.kill();
@@ -320,6 +332,7 @@ impl Booted {
                     tracing::debug!(
                         sandbox = %self.id,
                         guest_ms = outcome.elapsed_ms,
+                        job_to_result_ms = sent_at.elapsed().as_millis() as u64,
                         since_boot_ms = self.booted_at.elapsed().as_millis() as u64,
                         "the guest reported its result"
                     );

@@ -100,6 +100,30 @@ impl Metrics {
         }
     }
 
+    /// Count the pool's hits, misses, boot and start-up times too.
+    pub fn register_pool(&mut self, pool: &super::pool::PoolMetrics) {
+        self.registry.register(
+            "pool_hits",
+            "Executions that found a prepared sandbox waiting in the pool",
+            pool.hits.clone(),
+        );
+        self.registry.register(
+            "pool_misses",
+            "Executions that found no prepared sandbox and booted one themselves",
+            pool.misses.clone(),
+        );
+        self.registry.register(
+            "pool_boot_seconds",
+            "Seconds from starting a pooled sandbox to its guest being ready (boot and plugin start-up)",
+            pool.boot_seconds.clone(),
+        );
+        self.registry.register(
+            "pool_prepare_seconds",
+            "Seconds a pooled sandbox's guest took to load and start its plugin up to its job",
+            pool.prepare_seconds.clone(),
+        );
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();

@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
 use crate::execute::{Nestbox, RunOptions};
-use crate::job::Job;
+use crate::language_check::LanguageCheck;
 use crate::plugin::cache::Progress;
-use crate::result::Status;
 use crate::sandbox::sweep;
 use api::AppState;
 use listen::ConnLimits;
@@ -39,8 +38,9 @@ pub struct ServeConfig {
     pub socket: PathBuf,
     pub listen: Option<SocketAddr>,
     pub token: token::Token,
-    /// Idle sandboxes kept per plugin.
-    pub pool_size: usize,
+    /// Idle sandboxes kept per plugin, and after how long without requests they shrink to
+    /// the idle floor.
+    pub pool: pool::Sizing,
     pub max_concurrency: usize,
     pub max_queue: usize,
     /// How long running executions may go on after SIGTERM before they are killed.
@@ -53,8 +53,10 @@ pub struct ServeConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("{0}")]
-    Setup(String),
+    #[error(transparent)]
+    Gvisor(#[from] crate::execute::GvisorSetupError),
+    #[error(transparent)]
+    Templates(#[from] crate::execute::TemplateError),
     #[error(transparent)]
     Socket(#[from] socket::SocketError),
     #[error("listening on {what}: {source}")]
@@ -84,10 +86,7 @@ pub async fn serve(
     // A socket path that is not ours to take refuses the start before anything boots (and is
     // checked again when binding, once the pool is being filled).
     socket::ensure_free(&config.socket)?;
-    let (gvisor, notices) = nestbox
-        .gvisor()
-        .await
-        .map_err(|e| ServeError::Setup(e.to_string()))?;
+    let (gvisor, notices) = nestbox.gvisor().await?;
     for n in notices {
         tracing::warn!("{n}");
     }
@@ -100,10 +99,10 @@ pub async fn serve(
     if !swept.is_empty() {
         tracing::info!(?swept, "removed what a previous server left behind");
     }
-    let templates = nestbox
-        .pool_templates(progress.as_ref())
-        .map_err(|e| ServeError::Setup(e.to_string()))?;
-    let pool = Pool::new(gvisor, templates, config.pool_size);
+    let templates = nestbox.pool_templates(progress.as_ref())?;
+    let pool = Pool::new(gvisor, templates, config.pool);
+    let mut metrics = metrics::Metrics::new();
+    metrics.register_pool(&pool.metrics);
     let maintainer = tokio::spawn(pool.clone().maintain());
 
     let state = Arc::new(AppState {
@@ -114,7 +113,7 @@ pub async fn serve(
         max_queue: config.max_queue,
         queued: AtomicUsize::new(0),
         body_timeout: config.body_timeout,
-        metrics: metrics::Metrics::new(),
+        metrics,
         stopping: AtomicBool::new(false),
         running: Default::default(),
         self_check: Default::default(),
@@ -138,7 +137,8 @@ pub async fn serve(
     tracing::info!(
         socket = %config.socket.display(),
         listen = ?config.listen,
-        pool = config.pool_size,
+        pool = config.pool.target,
+        idle_floor = config.pool.idle_floor,
         max_concurrency = config.max_concurrency,
         max_queue = config.max_queue,
         max_connections = config.connections.max_connections,
@@ -226,35 +226,22 @@ impl Drop for RemoveOnDrop {
 async fn self_check_loop(state: Arc<AppState>) {
     loop {
         let started = Instant::now();
-        let language = if state.nestbox.registry.find("python").is_some() {
-            "python"
-        } else {
-            state
-                .nestbox
-                .registry
-                .plugins
-                .first()
-                .map_or("python", |p| p.manifest.name.as_str())
+        let failure = match LanguageCheck::for_readiness(&state.nestbox.registry) {
+            Some(check) => {
+                let result = state
+                    .nestbox
+                    .execute(check.job(), &RunOptions::default())
+                    .await;
+                check
+                    .judge(&result)
+                    .err()
+                    .map(|f| format!("{} check: {f}", check.language))
+            }
+            None => Some(
+                "no installed plugin has a [selftest] in its plugin.toml to check readiness with"
+                    .to_string(),
+            ),
         };
-        let code = if language == "python" {
-            "print(6 * 7)"
-        } else {
-            "echo 42"
-        };
-        let result = state
-            .nestbox
-            .execute(
-                Job {
-                    language: language.into(),
-                    code: code.into(),
-                    max_runtime_seconds: Some(20.0),
-                    ..Default::default()
-                },
-                &RunOptions::default(),
-            )
-            .await;
-        let failure = (result.status != Status::Ok || result.stdout.trim() != "42")
-            .then(|| format!("{}: {}", result.status, result.message));
         if let Some(f) = &failure {
             tracing::error!(failure = %f, "self-check failed");
         }

@@ -1,14 +1,23 @@
 //! The warm pool: sandboxes booted ahead of demand, each used for exactly one job and then
 //! destroyed. A pooled sandbox is booted exactly like a cold one (same spec, same limits, network
-//! none); its guest has loaded its plugin and waits for its job. Taking one triggers a refill;
+//! none); its guest has loaded its plugin, started it as far as the manifest allows
+//! (`entry.prepare`: the Python interpreter waits just before the code comes in) and waits for
+//! its job. Taking one (or finding none) starts a refill at once, not at the next tick;
 //! sandboxes that die while idle are replaced; if boots keep failing, the pool reports why.
+//! After `idle_after` without a request for a plugin, its pool shrinks to `idle_floor` (idle
+//! sandboxes hold memory); the next request fills it again.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::Notify;
+
+use super::metrics::PluginLabel;
 
 use crate::sandbox::{Booted, Gvisor, SandboxSource, SandboxSpec};
 
@@ -17,12 +26,64 @@ const FAILURES_UNREADY: u32 = 3;
 /// How often idle sandboxes are checked and the pool topped up, at the least.
 const TICK: Duration = Duration::from_secs(1);
 
-#[derive(Default)]
 struct PluginPool {
     idle: VecDeque<Booted>,
     booting: usize,
     consecutive_failures: u32,
     last_error: Option<String>,
+    /// The last request for this plugin (taken or missed); the pool shrinks when it is old.
+    last_demand: Instant,
+}
+
+impl Default for PluginPool {
+    fn default() -> Self {
+        PluginPool {
+            idle: VecDeque::new(),
+            booting: 0,
+            consecutive_failures: 0,
+            last_error: None,
+            last_demand: Instant::now(),
+        }
+    }
+}
+
+/// How many sandboxes the pool keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizing {
+    /// Idle sandboxes kept per plugin while it is in use.
+    pub target: usize,
+    /// Idle sandboxes kept per plugin once it had no request for `idle_after`.
+    pub idle_floor: usize,
+    pub idle_after: Duration,
+}
+
+/// What the pool counts for `/metrics`.
+pub struct PoolMetrics {
+    /// Requests that found a booted sandbox.
+    pub hits: Family<PluginLabel, Counter>,
+    /// Requests that found none and booted one themselves.
+    pub misses: Family<PluginLabel, Counter>,
+    /// Seconds from `runsc run` to the guest's `ready` (sandbox boot plus plugin start-up).
+    pub boot_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
+    /// Seconds the guest took from its own start to `ready`: loading and starting the plugin.
+    pub prepare_seconds: Family<PluginLabel, Histogram, fn() -> Histogram>,
+}
+
+fn seconds_histogram() -> Histogram {
+    Histogram::new([
+        0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0,
+    ])
+}
+
+impl PoolMetrics {
+    fn new() -> PoolMetrics {
+        PoolMetrics {
+            hits: Family::default(),
+            misses: Family::default(),
+            boot_seconds: Family::new_with_constructor(seconds_histogram),
+            prepare_seconds: Family::new_with_constructor(seconds_histogram),
+        }
+    }
 }
 
 /// What the pool reports for `/readyz` and `/metrics`.
@@ -31,6 +92,7 @@ pub struct PluginState {
     pub plugin: String,
     pub idle: usize,
     pub booting: usize,
+    /// The idle sandboxes wanted now (`target`, or the idle floor after a quiet spell).
     pub target: usize,
     pub consecutive_failures: u32,
     pub last_error: Option<String>,
@@ -40,14 +102,15 @@ pub struct Pool {
     gvisor: Arc<Gvisor>,
     /// One template per plugin; each boot gets a fresh id.
     templates: HashMap<String, SandboxSpec>,
-    target: usize,
+    sizing: Sizing,
     plugins: Mutex<HashMap<String, PluginPool>>,
     wake: Notify,
     stopping: AtomicBool,
+    pub metrics: PoolMetrics,
 }
 
 impl Pool {
-    pub fn new(gvisor: Arc<Gvisor>, templates: Vec<SandboxSpec>, target: usize) -> Arc<Pool> {
+    pub fn new(gvisor: Arc<Gvisor>, templates: Vec<SandboxSpec>, sizing: Sizing) -> Arc<Pool> {
         let plugins = templates
             .iter()
             .map(|t| (t.plugin.manifest.name.clone(), PluginPool::default()))
@@ -58,11 +121,21 @@ impl Pool {
                 .into_iter()
                 .map(|t| (t.plugin.manifest.name.clone(), t))
                 .collect(),
-            target,
+            sizing,
             plugins: Mutex::new(plugins),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            metrics: PoolMetrics::new(),
         })
+    }
+
+    /// The idle sandboxes wanted for a plugin now.
+    fn target(&self, p: &PluginPool) -> usize {
+        if p.last_demand.elapsed() >= self.sizing.idle_after {
+            self.sizing.idle_floor.min(self.sizing.target)
+        } else {
+            self.sizing.target
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PluginPool>> {
@@ -73,21 +146,34 @@ impl Pool {
     pub async fn maintain(self: Arc<Self>) {
         while !self.stopping.load(Ordering::Relaxed) {
             self.reap_dead();
+            let mut surplus = Vec::new();
             for name in self.templates.keys() {
                 let wanted = {
                     let mut plugins = self.lock();
                     let p = plugins.entry(name.clone()).or_default();
+                    let target = self.target(p);
+                    // Quiet for long: let go of sandboxes beyond the floor (oldest first).
+                    while p.idle.len() > target {
+                        surplus.extend(p.idle.pop_front());
+                    }
                     // Back off while a plugin keeps failing: one boot at a time.
                     let cap = if p.consecutive_failures > 0 {
-                        1
+                        1.min(target)
                     } else {
-                        self.target
+                        target
                     };
                     cap.saturating_sub(p.idle.len() + p.booting)
                 };
                 for _ in 0..wanted {
                     self.clone().boot_one(name.clone());
                 }
+            }
+            if !surplus.is_empty() {
+                tracing::info!(
+                    released = surplus.len(),
+                    "no requests for a while: idle sandboxes beyond the idle floor released"
+                );
+                tokio::task::spawn_blocking(move || drop(surplus));
             }
             let _ = tokio::time::timeout(TICK, self.wake.notified()).await;
         }
@@ -110,6 +196,19 @@ impl Pool {
                 Ok(booted) if !pool.stopping.load(Ordering::Relaxed) => {
                     p.consecutive_failures = 0;
                     p.last_error = None;
+                    let label = PluginLabel {
+                        plugin: name.clone(),
+                    };
+                    pool.metrics
+                        .boot_seconds
+                        .get_or_create(&label)
+                        .observe(booted.boot_time.as_secs_f64());
+                    if let Some(ms) = booted.prepare_ms {
+                        pool.metrics
+                            .prepare_seconds
+                            .get_or_create(&label)
+                            .observe(ms as f64 / 1000.0);
+                    }
                     p.idle.push_back(booted);
                 }
                 Ok(booted) => {
@@ -163,7 +262,7 @@ impl Pool {
                     plugin: name.clone(),
                     idle: p.map_or(0, |p| p.idle.len()),
                     booting: p.map_or(0, |p| p.booting),
-                    target: self.target,
+                    target: p.map_or(self.sizing.target, |p| self.target(p)),
                     consecutive_failures: p.map_or(0, |p| p.consecutive_failures),
                     last_error: p.and_then(|p| p.last_error.clone()),
                 }
@@ -219,8 +318,11 @@ impl SandboxSource for Pool {
         let taken = {
             let mut plugins = self.lock();
             let p = plugins.get_mut(name)?;
+            p.last_demand = Instant::now();
             loop {
-                let mut b = p.idle.pop_front()?;
+                let Some(mut b) = p.idle.pop_front() else {
+                    break None;
+                };
                 if b.memory_mb >= spec.memory_mb && b.is_alive() {
                     break Some(b);
                 }
@@ -228,6 +330,14 @@ impl SandboxSource for Pool {
                 std::thread::spawn(move || drop(b));
             }
         };
+        let label = PluginLabel {
+            plugin: name.clone(),
+        };
+        match taken {
+            Some(_) => self.metrics.hits.get_or_create(&label).inc(),
+            None => self.metrics.misses.get_or_create(&label).inc(),
+        };
+        // Refill now, not at the next tick: a burst finds the next one booting already.
         self.wake.notify_one();
         taken
     }
