@@ -26,6 +26,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of their exit codes (`nestbox statuses --json` lists them).
+    pub const ALL: [Status; 8] = [
+        Status::Ok,
+        Status::Error,
+        Status::InvalidInput,
+        Status::Timeout,
+        Status::MemoryLimit,
+        Status::OutputLimit,
+        Status::SandboxError,
+        Status::StorageError,
+    ];
+
     /// The documented exit code of `nestbox run` for this status.
     pub fn exit_code(self) -> i32 {
         match self {

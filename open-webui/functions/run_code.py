@@ -1,8 +1,9 @@
 """
-title: Run code (nestbox)
+title: Run code in sandbox (nestbox)
 author: nestbox
 description: Adds a "Run code" button under replies: runs the reply's Python or bash block in a sandbox with two walls (a fresh gVisor sandbox outside, WebAssembly inside) and appends the output and files.
 version: 0.1.0
+icon_url: data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAyNCAyNCIgZmlsbD0ibm9uZSIgc3Ryb2tlPSIjMTExIiBzdHJva2Utd2lkdGg9IjIiIHN0cm9rZS1saW5lY2FwPSJyb3VuZCIgc3Ryb2tlLWxpbmVqb2luPSJyb3VuZCI+PHJlY3QgeD0iMi41IiB5PSI0IiB3aWR0aD0iMTkiIGhlaWdodD0iMTYiIHJ4PSIyLjUiLz48cGF0aCBkPSJNNyA5LjVsMyAyLjUtMyAyLjVNMTIuNSAxNWg0LjUiLz48L3N2Zz4=
 license: Apache-2.0
 required_open_webui_version: 0.12.0
 """
@@ -827,7 +828,7 @@ def _syntax_error(result: dict, language: str) -> str:
     stderr = result.get("stderr") or ""
     if language == "python":
         kind = re.search(r"^(SyntaxError|IndentationError|TabError): (.*)$", stderr, re.MULTILINE)
-        where = re.search(r'^  File "/code/[^"]*", line (\d+)', stderr, re.MULTILINE)
+        where = re.search(r'^  File "(?:/code/)?main\.py", line (\d+)', stderr, re.MULTILINE)
         if kind and not stderr.lstrip().startswith("Traceback"):
             line = f"line {where.group(1)}: " if where else ""
             return f"{line}{kind.group(2)}"
@@ -880,11 +881,18 @@ def _debug_suffix(result: dict) -> str:
     return " [" + "; ".join(parts) + "]"
 
 
-async def _final_status(emitter: _Emitter, outcome: _Outcome) -> str:
+def _conclusion(outcome: _Outcome) -> str:
+    """The run's one-sentence headline (logged; with DEBUG on, with the run's details)."""
     text = _headline(outcome.result, outcome.language)
-    debug = outcome.settings.debug if outcome.settings else False
-    await _status(emitter, text + (_debug_suffix(outcome.result) if debug else ""), done=True)
     _log.info("nestbox: %s: %s", outcome.result["status"], text)
+    debug = outcome.settings.debug if outcome.settings else False
+    return text + (_debug_suffix(outcome.result) if debug else "")
+
+
+async def _final_status(emitter: _Emitter, outcome: _Outcome) -> str:
+    """Say how the run went on the status line; returns the headline without debug details."""
+    text = _headline(outcome.result, outcome.language)
+    await _status(emitter, _conclusion(outcome), done=True)
     return text
 
 
@@ -1058,26 +1066,66 @@ def _clip(text: str) -> tuple[str, bool]:
     )
 
 
-def _for_model(outcome: _Outcome, headline: str) -> dict:
-    """What the model reads: status, both output streams, the plain message and the files."""
+def _for_model(outcome: _Outcome, headline: str, images: list[dict] | None = None) -> dict:
+    """What the model reads: status, the plain message, both output streams and the files
+    (name, size, link; no storage paths or hashes). `ok` is false for every status but OK."""
     result = outcome.result
     stdout, cut_out = _clip(result["stdout"])
     stderr, cut_err = _clip(result["stderr"])
-    return {
+    shown = {f["path"] for f in images or []}
+    answer = {
         "status": result["status"],
+        "ok": result["status"] == "OK",
         "language": outcome.language,
+        "message": headline,
         "exit_code": result["exit_code"],
         "stdout": stdout,
         "stderr": stderr,
         "stdout_truncated": bool(result["stdout_truncated"] or cut_out),
         "stderr_truncated": bool(result["stderr_truncated"] or cut_err),
-        "message": headline,
         "files": [
-            {k: f[k] for k in ("path", "size", "url") if k in f} for f in _output_files(outcome)
+            {
+                **{k: f[k] for k in ("path", "size", "url") if k in f},
+                **({"shown_to_user": True} if f["path"] in shown else {}),
+            }
+            for f in _output_files(outcome)
         ],
-        **({"files_not_shown": result["files_omitted"]} if result["files_omitted"] else {}),
         "notices": [_redact(n) for n in result["notices"]],
     }
+    if result["files_omitted"]:
+        answer["files_not_shown"] = result["files_omitted"]
+    return answer
+
+
+def _model_text(answer: dict) -> str:
+    """The answer as the tool's result: plain text that reads the same to the model and in Open
+    WebUI's "View Result" (which shows JSON escaped, on one line per value). A failure starts
+    with "Error:", which is how Open WebUI 0.12.4 marks a tool result as failed (red cross)."""
+    first = answer["message"] if answer["ok"] else f"Error: {answer['message']}"
+    code = answer["exit_code"]
+    exit_code = f", exit code {code}" if code is not None else ""
+    lines = [first, f"status: {answer['status']}, language: {answer['language']}{exit_code}"]
+    for key in ("stdout", "stderr"):
+        if answer[key]:
+            cut = " (truncated)" if answer[f"{key}_truncated"] else ""
+            lines += [f"{key}{cut}:", _fence(answer[key])]
+    if answer["files"]:
+        lines.append("files (with their download links):")
+        for f in answer["files"]:
+            size = f" ({f['size']} bytes{', shown to the user' if f.get('shown_to_user') else ''})"
+            size = size if "size" in f else ""
+            link = f": {f['url']}" if f.get("url") else " (not kept)"
+            lines.append(f"- {_printable(f['path'])}{size}{link}")
+    if answer.get("files_not_shown"):
+        lines.append(f"({answer['files_not_shown']} more files not shown)")
+    if any(f.get("shown_to_user") for f in answer["files"]):
+        lines.append(
+            "The images shown to the user are already in the chat with this reply: do not repeat "
+            "them as Markdown images; refer to them by name."
+        )
+    if answer["notices"]:
+        lines += ["notices:", *(f"- {n}" for n in answer["notices"])]
+    return "\n".join(lines)
 
 
 def _output_markdown(outcome: _Outcome, headline: str) -> str:
@@ -1096,11 +1144,40 @@ def _output_markdown(outcome: _Outcome, headline: str) -> str:
     return "\n\n".join(parts)
 
 
+# The block follows Open WebUI's theme when the frame may look at its page (the
+# iframeSandboxAllowSameOrigin setting: the page's <html> has the class `dark`); otherwise the
+# computer's, and either way it paints its own background, so its text is readable whatever
+# the page behind it.
 _EMBED_STYLE = (
-    "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}"
+    ":root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--bg:#ffffff;--code:#f3f4f6;"
+    "--line:#d1d9e0;--link:#0b57d0}"
+    ":root.dark{color-scheme:dark;--fg:#e6e6e6;--muted:#a0a7b0;--bg:#171717;--code:#262626;"
+    "--line:#3a3a3a;--link:#8ab4f8}"
+    "html,body{margin:0;padding:0;background:var(--bg);color:var(--fg)}"
+    "body{font:14px/1.45 system-ui,sans-serif;display:flow-root;padding:8px 10px;"
+    "box-sizing:border-box;border:1px solid var(--line);border-radius:10px}"
     "summary{cursor:pointer;font-weight:600}"
-    "pre{background:#f4f4f5;padding:8px;border-radius:6px;overflow:auto;white-space:pre-wrap}"
-    "@media (prefers-color-scheme:dark){body{color:#ddd}pre{background:#27272a}a{color:#8ab4f8}}"
+    "h4{margin:8px 0 4px;font-size:13px;color:var(--muted)}"
+    "pre{background:var(--code);color:var(--fg);margin:0;padding:8px;border-radius:6px;"
+    "overflow:auto;white-space:pre-wrap;word-break:break-word}"
+    "ul{margin:4px 0 0;padding-left:20px}li{margin:2px 0}li pre{margin-top:4px}"
+    "a{color:var(--link)}"
+)
+# Dark or light as above; then the height of the content, sent to Open WebUI
+# (FullHeightIframe.svelte sets the frame's height from an `iframe:height` message) on load,
+# when a <details> opens or closes, and whenever the content changes size. The body is
+# measured: the document's scroll height never drops below the frame's own.
+_EMBED_SCRIPT = (
+    "(function(){var r=document.documentElement,dark;"
+    "try{dark=window.parent.document.documentElement.classList.contains('dark')}"
+    "catch(e){dark=window.matchMedia('(prefers-color-scheme: dark)').matches}"
+    "r.classList.toggle('dark',dark);"
+    "function send(){var b=document.body;if(!b)return;"
+    "var h=Math.ceil(b.getBoundingClientRect().height);"
+    "window.parent.postMessage({type:'iframe:height',height:h},'*')}"
+    "window.addEventListener('load',send);"
+    "document.addEventListener('toggle',send,true);"
+    "if(window.ResizeObserver)new ResizeObserver(send).observe(document.body);send()})();"
 )
 
 
@@ -1119,22 +1196,29 @@ def _file_html(entry: dict, settings: _Settings | None) -> str:
     return f"<li>{link} ({_size(size)}){inline}</li>"
 
 
-def _embed_html(outcome: _Outcome, headline: str, files: list[str]) -> str:
+def _embed_html(outcome: _Outcome, files: list[str]) -> str:
+    """The block shown under the status line: the code (collapsed), the output and the files.
+    The status line already says how the run went, so the block does not say it again."""
     result, lang = outcome.result, outcome.language
-    summary = f"{_title(lang)} code · {result['status']} · {_seconds(result)}"
-    parts = [f"<p>{html.escape(headline)}</p>", f"<p>Code</p>{_pre(outcome.code)}"]
+    lines = len(outcome.code.splitlines())
+    code = (
+        f"<details><summary>{html.escape(_title(lang))} code ({lines} line"
+        f"{'s' if lines != 1 else ''})</summary>{_pre(outcome.code)}</details>"
+    )
+    parts = [code]
     for label, key in (("Output", "stdout"), ("Errors", "stderr")):
         if result[key]:
             cut = " (truncated)" if result[f"{key}_truncated"] else ""
-            parts.append(f"<p>{label}{cut}</p>{_pre(result[key])}")
-    body = "".join(parts)
+            parts.append(f"<h4>{label}{cut}</h4>{_pre(result[key])}")
+    if not result["stdout"] and not result["stderr"]:
+        parts.append("<h4>No output</h4>")
     more = _more_files(result)
     items = "".join(files) + (f"<li>… {html.escape(more)}</li>" if more else "")
-    listing = f"<p>Files</p><ul>{items}</ul>" if items else ""
+    if items:
+        parts.append(f"<h4>Files</h4><ul>{items}</ul>")
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><style>{_EMBED_STYLE}</style></head>'
-        f"<body><details><summary>{html.escape(summary)}</summary>{body}</details>{listing}"
-        "</body></html>"
+        f"<body>{''.join(parts)}<script>{_EMBED_SCRIPT}</script></body></html>"
     )
 
 
@@ -1288,25 +1372,33 @@ class Action:
            plugin or one of its aliases: python, python3, py; bash, sh, shell.
         3. If no block has such a tag: the last untagged block whose first line is a `#!`
            line naming one (#!/usr/bin/env python3, #!/bin/bash, #!/bin/sh).
-        4. Otherwise nothing runs and the status says why (no block, only other languages,
+        4. Otherwise nothing runs and a notification says why (no block, only other languages,
            or an untagged block without a #! line).
         """
+        # The clicked reply's status line (its statusHistory) is its own: a status event here
+        # would push a line on top of it for good. The run says how it went in the text it
+        # appends, and in passing notifications (not stored).
         emitter = __event_emitter__
         plugins = await asyncio.to_thread(_installed_plugins, _binary_of(self.valves))
         try:
             choice = _choose_block(_clicked_message(body).get("content") or "", plugins)
         except _Refusal as refusal:
-            await _status(emitter, str(refusal), done=True)
             await _emit(emitter, "notification", {"type": "warning", "content": str(refusal)})
-            return {"status": "INVALID_INPUT", "message": str(refusal)}
+            return {"status": "INVALID_INPUT", "ok": False, "message": str(refusal)}
         title = _title(choice.language)
         where = f"block {choice.index} of {choice.total}"
-        await _status(emitter, f"Running the {title} code ({where}) in the sandbox…", done=False)
+        await _emit(
+            emitter,
+            "notification",
+            {"type": "info", "content": f"Running the {title} code ({where}) in the sandbox…"},
+        )
         attachments, notes = await _chat_attachments(body, __user__)
         job = _Job(self.valves, __user__, choice.language, choice.code, attachments)
-        outcome = await _execute(job, emitter, f"{title} code")
+        outcome = await _execute(job, None, f"{title} code")
         outcome.result["notices"] = [*notes, *outcome.result["notices"]]
-        headline = await _final_status(emitter, outcome)
+        headline = _headline(outcome.result, outcome.language)
+        kind = "success" if outcome.result["status"] == "OK" else "error"
+        await _emit(emitter, "notification", {"type": kind, "content": _conclusion(outcome)})
         files = await _files_markdown(outcome)
         text = f"\n\n---\n\n{_output_markdown(outcome, headline)}"
         text += f"\n\n{files}" if files else ""

@@ -148,25 +148,33 @@ class Action:
            plugin or one of its aliases: python, python3, py; bash, sh, shell.
         3. If no block has such a tag: the last untagged block whose first line is a `#!`
            line naming one (#!/usr/bin/env python3, #!/bin/bash, #!/bin/sh).
-        4. Otherwise nothing runs and the status says why (no block, only other languages,
+        4. Otherwise nothing runs and a notification says why (no block, only other languages,
            or an untagged block without a #! line).
         """
+        # The clicked reply's status line (its statusHistory) is its own: a status event here
+        # would push a line on top of it for good. The run says how it went in the text it
+        # appends, and in passing notifications (not stored).
         emitter = __event_emitter__
         plugins = await asyncio.to_thread(_installed_plugins, _binary_of(self.valves))
         try:
             choice = _choose_block(_clicked_message(body).get("content") or "", plugins)
         except _Refusal as refusal:
-            await _status(emitter, str(refusal), done=True)
             await _emit(emitter, "notification", {"type": "warning", "content": str(refusal)})
-            return {"status": "INVALID_INPUT", "message": str(refusal)}
+            return {"status": "INVALID_INPUT", "ok": False, "message": str(refusal)}
         title = _title(choice.language)
         where = f"block {choice.index} of {choice.total}"
-        await _status(emitter, f"Running the {title} code ({where}) in the sandbox…", done=False)
+        await _emit(
+            emitter,
+            "notification",
+            {"type": "info", "content": f"Running the {title} code ({where}) in the sandbox…"},
+        )
         attachments, notes = await _chat_attachments(body, __user__)
         job = _Job(self.valves, __user__, choice.language, choice.code, attachments)
-        outcome = await _execute(job, emitter, f"{title} code")
+        outcome = await _execute(job, None, f"{title} code")
         outcome.result["notices"] = [*notes, *outcome.result["notices"]]
-        headline = await _final_status(emitter, outcome)
+        headline = _headline(outcome.result, outcome.language)
+        kind = "success" if outcome.result["status"] == "OK" else "error"
+        await _emit(emitter, "notification", {"type": kind, "content": _conclusion(outcome)})
         files = await _files_markdown(outcome)
         text = f"\n\n---\n\n{_output_markdown(outcome, headline)}"
         text += f"\n\n{files}" if files else ""

@@ -17,22 +17,11 @@ async def _run_for_model(
     images = await asyncio.to_thread(
         lambda: [f for f in _output_files(outcome) if _is_inline_image(f, outcome.settings)]
     )
-    await _show(emitter, outcome, headline, images)
-    answer = _for_model(outcome, headline)
-    if images:
-        answer["images_shown_to_user"] = [{"path": f["path"], "url": f["url"]} for f in images]
-        answer["note"] = _IMAGES_NOTE
-    return json.dumps(answer, ensure_ascii=False)
+    await _show(emitter, outcome, images)
+    return _model_text(_for_model(outcome, headline, images))
 
 
-_IMAGES_NOTE = (
-    "The images in images_shown_to_user are already shown to the user with this reply: do not "
-    "repeat them (no Markdown images of them); refer to them by name. Other files are listed in "
-    "files with their download links."
-)
-
-
-async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: list[dict]) -> None:
+async def _show(emitter: _Emitter, outcome: _Outcome, images: list[dict]) -> None:
     """Show the run to the user in ways Open WebUI 0.12.4 keeps in the stored chat.
 
     Text a tool adds to the reply (a `message` event, Markdown such as `![plot](url)`) is lost:
@@ -42,7 +31,7 @@ async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: lis
     saved with it), and a source with code and output."""
     files = _output_files(outcome)
     html_files = await asyncio.to_thread(lambda: [_file_html(f, outcome.settings) for f in files])
-    page = _embed_html(outcome, headline, html_files)
+    page = _embed_html(outcome, html_files)
     await _emit(emitter, "embeds", {"embeds": [page]})
     if images:
         shown = [{"type": "image", "url": f["url"], "name": _printable(f["path"])} for f in images]
@@ -88,8 +77,8 @@ def _python_doc(packages: tuple[tuple[str, str], ...]) -> str:
             "files and shown the same way."
         )
     lines = [
-        "Run a Python 3 program in a secure sandbox and return its output as JSON (status, "
-        "stdout, stderr, message, files, images_shown_to_user).",
+        "Run a Python 3 program in a secure sandbox and return what happened, its stdout and "
+        "stderr, and the files it wrote with their download links.",
         *have,
         "The working directory is /work: files the user attached to the chat are there "
         "(read-only), and files the program writes there are returned to the user with download "
@@ -170,7 +159,7 @@ class Tools:
         __files__: list | None = None,
     ) -> str:
         """
-        Run a bash script in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files).
+        Run a bash script in a secure sandbox and return what happened, its stdout and stderr, and the files it wrote with their download links.
         The shell is bash-compatible with about 160 common commands built in (echo, ls, cat, grep, sed, awk, sort, head, wc, find, jq ...); python3 can be called from the script (the same Python, with the same packages, as run_python_code). No network, no package installs.
         The working directory is /work: files the user attached to the chat are there (read-only), and files the script writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 256 MB).
@@ -195,7 +184,7 @@ class Tools:
 Tools.run_python_code.__doc__ = _python_doc(_PYTHON_PACKAGES)
 
 _RUN_CODE_DOC = """
-        Run code in a secure sandbox, in one of the installed languages, and return its output as JSON (status, stdout, stderr, message, files).
+        Run code in a secure sandbox, in one of the installed languages, and return what happened, its stdout and stderr, and the files it wrote with their download links.
         Installed: {plugins}.
         Python has the packages named in run_python_code's description. No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 256 MB).

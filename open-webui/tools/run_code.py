@@ -826,7 +826,7 @@ def _syntax_error(result: dict, language: str) -> str:
     stderr = result.get("stderr") or ""
     if language == "python":
         kind = re.search(r"^(SyntaxError|IndentationError|TabError): (.*)$", stderr, re.MULTILINE)
-        where = re.search(r'^  File "/code/[^"]*", line (\d+)', stderr, re.MULTILINE)
+        where = re.search(r'^  File "(?:/code/)?main\.py", line (\d+)', stderr, re.MULTILINE)
         if kind and not stderr.lstrip().startswith("Traceback"):
             line = f"line {where.group(1)}: " if where else ""
             return f"{line}{kind.group(2)}"
@@ -879,11 +879,18 @@ def _debug_suffix(result: dict) -> str:
     return " [" + "; ".join(parts) + "]"
 
 
-async def _final_status(emitter: _Emitter, outcome: _Outcome) -> str:
+def _conclusion(outcome: _Outcome) -> str:
+    """The run's one-sentence headline (logged; with DEBUG on, with the run's details)."""
     text = _headline(outcome.result, outcome.language)
-    debug = outcome.settings.debug if outcome.settings else False
-    await _status(emitter, text + (_debug_suffix(outcome.result) if debug else ""), done=True)
     _log.info("nestbox: %s: %s", outcome.result["status"], text)
+    debug = outcome.settings.debug if outcome.settings else False
+    return text + (_debug_suffix(outcome.result) if debug else "")
+
+
+async def _final_status(emitter: _Emitter, outcome: _Outcome) -> str:
+    """Say how the run went on the status line; returns the headline without debug details."""
+    text = _headline(outcome.result, outcome.language)
+    await _status(emitter, _conclusion(outcome), done=True)
     return text
 
 
@@ -1057,26 +1064,66 @@ def _clip(text: str) -> tuple[str, bool]:
     )
 
 
-def _for_model(outcome: _Outcome, headline: str) -> dict:
-    """What the model reads: status, both output streams, the plain message and the files."""
+def _for_model(outcome: _Outcome, headline: str, images: list[dict] | None = None) -> dict:
+    """What the model reads: status, the plain message, both output streams and the files
+    (name, size, link; no storage paths or hashes). `ok` is false for every status but OK."""
     result = outcome.result
     stdout, cut_out = _clip(result["stdout"])
     stderr, cut_err = _clip(result["stderr"])
-    return {
+    shown = {f["path"] for f in images or []}
+    answer = {
         "status": result["status"],
+        "ok": result["status"] == "OK",
         "language": outcome.language,
+        "message": headline,
         "exit_code": result["exit_code"],
         "stdout": stdout,
         "stderr": stderr,
         "stdout_truncated": bool(result["stdout_truncated"] or cut_out),
         "stderr_truncated": bool(result["stderr_truncated"] or cut_err),
-        "message": headline,
         "files": [
-            {k: f[k] for k in ("path", "size", "url") if k in f} for f in _output_files(outcome)
+            {
+                **{k: f[k] for k in ("path", "size", "url") if k in f},
+                **({"shown_to_user": True} if f["path"] in shown else {}),
+            }
+            for f in _output_files(outcome)
         ],
-        **({"files_not_shown": result["files_omitted"]} if result["files_omitted"] else {}),
         "notices": [_redact(n) for n in result["notices"]],
     }
+    if result["files_omitted"]:
+        answer["files_not_shown"] = result["files_omitted"]
+    return answer
+
+
+def _model_text(answer: dict) -> str:
+    """The answer as the tool's result: plain text that reads the same to the model and in Open
+    WebUI's "View Result" (which shows JSON escaped, on one line per value). A failure starts
+    with "Error:", which is how Open WebUI 0.12.4 marks a tool result as failed (red cross)."""
+    first = answer["message"] if answer["ok"] else f"Error: {answer['message']}"
+    code = answer["exit_code"]
+    exit_code = f", exit code {code}" if code is not None else ""
+    lines = [first, f"status: {answer['status']}, language: {answer['language']}{exit_code}"]
+    for key in ("stdout", "stderr"):
+        if answer[key]:
+            cut = " (truncated)" if answer[f"{key}_truncated"] else ""
+            lines += [f"{key}{cut}:", _fence(answer[key])]
+    if answer["files"]:
+        lines.append("files (with their download links):")
+        for f in answer["files"]:
+            size = f" ({f['size']} bytes{', shown to the user' if f.get('shown_to_user') else ''})"
+            size = size if "size" in f else ""
+            link = f": {f['url']}" if f.get("url") else " (not kept)"
+            lines.append(f"- {_printable(f['path'])}{size}{link}")
+    if answer.get("files_not_shown"):
+        lines.append(f"({answer['files_not_shown']} more files not shown)")
+    if any(f.get("shown_to_user") for f in answer["files"]):
+        lines.append(
+            "The images shown to the user are already in the chat with this reply: do not repeat "
+            "them as Markdown images; refer to them by name."
+        )
+    if answer["notices"]:
+        lines += ["notices:", *(f"- {n}" for n in answer["notices"])]
+    return "\n".join(lines)
 
 
 def _output_markdown(outcome: _Outcome, headline: str) -> str:
@@ -1095,11 +1142,40 @@ def _output_markdown(outcome: _Outcome, headline: str) -> str:
     return "\n\n".join(parts)
 
 
+# The block follows Open WebUI's theme when the frame may look at its page (the
+# iframeSandboxAllowSameOrigin setting: the page's <html> has the class `dark`); otherwise the
+# computer's, and either way it paints its own background, so its text is readable whatever
+# the page behind it.
 _EMBED_STYLE = (
-    "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}"
+    ":root{color-scheme:light;--fg:#1f2328;--muted:#59636e;--bg:#ffffff;--code:#f3f4f6;"
+    "--line:#d1d9e0;--link:#0b57d0}"
+    ":root.dark{color-scheme:dark;--fg:#e6e6e6;--muted:#a0a7b0;--bg:#171717;--code:#262626;"
+    "--line:#3a3a3a;--link:#8ab4f8}"
+    "html,body{margin:0;padding:0;background:var(--bg);color:var(--fg)}"
+    "body{font:14px/1.45 system-ui,sans-serif;display:flow-root;padding:8px 10px;"
+    "box-sizing:border-box;border:1px solid var(--line);border-radius:10px}"
     "summary{cursor:pointer;font-weight:600}"
-    "pre{background:#f4f4f5;padding:8px;border-radius:6px;overflow:auto;white-space:pre-wrap}"
-    "@media (prefers-color-scheme:dark){body{color:#ddd}pre{background:#27272a}a{color:#8ab4f8}}"
+    "h4{margin:8px 0 4px;font-size:13px;color:var(--muted)}"
+    "pre{background:var(--code);color:var(--fg);margin:0;padding:8px;border-radius:6px;"
+    "overflow:auto;white-space:pre-wrap;word-break:break-word}"
+    "ul{margin:4px 0 0;padding-left:20px}li{margin:2px 0}li pre{margin-top:4px}"
+    "a{color:var(--link)}"
+)
+# Dark or light as above; then the height of the content, sent to Open WebUI
+# (FullHeightIframe.svelte sets the frame's height from an `iframe:height` message) on load,
+# when a <details> opens or closes, and whenever the content changes size. The body is
+# measured: the document's scroll height never drops below the frame's own.
+_EMBED_SCRIPT = (
+    "(function(){var r=document.documentElement,dark;"
+    "try{dark=window.parent.document.documentElement.classList.contains('dark')}"
+    "catch(e){dark=window.matchMedia('(prefers-color-scheme: dark)').matches}"
+    "r.classList.toggle('dark',dark);"
+    "function send(){var b=document.body;if(!b)return;"
+    "var h=Math.ceil(b.getBoundingClientRect().height);"
+    "window.parent.postMessage({type:'iframe:height',height:h},'*')}"
+    "window.addEventListener('load',send);"
+    "document.addEventListener('toggle',send,true);"
+    "if(window.ResizeObserver)new ResizeObserver(send).observe(document.body);send()})();"
 )
 
 
@@ -1118,22 +1194,29 @@ def _file_html(entry: dict, settings: _Settings | None) -> str:
     return f"<li>{link} ({_size(size)}){inline}</li>"
 
 
-def _embed_html(outcome: _Outcome, headline: str, files: list[str]) -> str:
+def _embed_html(outcome: _Outcome, files: list[str]) -> str:
+    """The block shown under the status line: the code (collapsed), the output and the files.
+    The status line already says how the run went, so the block does not say it again."""
     result, lang = outcome.result, outcome.language
-    summary = f"{_title(lang)} code · {result['status']} · {_seconds(result)}"
-    parts = [f"<p>{html.escape(headline)}</p>", f"<p>Code</p>{_pre(outcome.code)}"]
+    lines = len(outcome.code.splitlines())
+    code = (
+        f"<details><summary>{html.escape(_title(lang))} code ({lines} line"
+        f"{'s' if lines != 1 else ''})</summary>{_pre(outcome.code)}</details>"
+    )
+    parts = [code]
     for label, key in (("Output", "stdout"), ("Errors", "stderr")):
         if result[key]:
             cut = " (truncated)" if result[f"{key}_truncated"] else ""
-            parts.append(f"<p>{label}{cut}</p>{_pre(result[key])}")
-    body = "".join(parts)
+            parts.append(f"<h4>{label}{cut}</h4>{_pre(result[key])}")
+    if not result["stdout"] and not result["stderr"]:
+        parts.append("<h4>No output</h4>")
     more = _more_files(result)
     items = "".join(files) + (f"<li>… {html.escape(more)}</li>" if more else "")
-    listing = f"<p>Files</p><ul>{items}</ul>" if items else ""
+    if items:
+        parts.append(f"<h4>Files</h4><ul>{items}</ul>")
     return (
         f'<!doctype html><html><head><meta charset="utf-8"><style>{_EMBED_STYLE}</style></head>'
-        f"<body><details><summary>{html.escape(summary)}</summary>{body}</details>{listing}"
-        "</body></html>"
+        f"<body>{''.join(parts)}<script>{_EMBED_SCRIPT}</script></body></html>"
     )
 
 
@@ -1156,22 +1239,11 @@ async def _run_for_model(
     images = await asyncio.to_thread(
         lambda: [f for f in _output_files(outcome) if _is_inline_image(f, outcome.settings)]
     )
-    await _show(emitter, outcome, headline, images)
-    answer = _for_model(outcome, headline)
-    if images:
-        answer["images_shown_to_user"] = [{"path": f["path"], "url": f["url"]} for f in images]
-        answer["note"] = _IMAGES_NOTE
-    return json.dumps(answer, ensure_ascii=False)
+    await _show(emitter, outcome, images)
+    return _model_text(_for_model(outcome, headline, images))
 
 
-_IMAGES_NOTE = (
-    "The images in images_shown_to_user are already shown to the user with this reply: do not "
-    "repeat them (no Markdown images of them); refer to them by name. Other files are listed in "
-    "files with their download links."
-)
-
-
-async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: list[dict]) -> None:
+async def _show(emitter: _Emitter, outcome: _Outcome, images: list[dict]) -> None:
     """Show the run to the user in ways Open WebUI 0.12.4 keeps in the stored chat.
 
     Text a tool adds to the reply (a `message` event, Markdown such as `![plot](url)`) is lost:
@@ -1181,7 +1253,7 @@ async def _show(emitter: _Emitter, outcome: _Outcome, headline: str, images: lis
     saved with it), and a source with code and output."""
     files = _output_files(outcome)
     html_files = await asyncio.to_thread(lambda: [_file_html(f, outcome.settings) for f in files])
-    page = _embed_html(outcome, headline, html_files)
+    page = _embed_html(outcome, html_files)
     await _emit(emitter, "embeds", {"embeds": [page]})
     if images:
         shown = [{"type": "image", "url": f["url"], "name": _printable(f["path"])} for f in images]
@@ -1285,8 +1357,8 @@ def _python_doc(packages: tuple[tuple[str, str], ...]) -> str:
             "files and shown the same way."
         )
     lines = [
-        "Run a Python 3 program in a secure sandbox and return its output as JSON (status, "
-        "stdout, stderr, message, files, images_shown_to_user).",
+        "Run a Python 3 program in a secure sandbox and return what happened, its stdout and "
+        "stderr, and the files it wrote with their download links.",
         *have,
         "The working directory is /work: files the user attached to the chat are there "
         "(read-only), and files the program writes there are returned to the user with download "
@@ -1367,7 +1439,7 @@ class Tools:
         __files__: list | None = None,
     ) -> str:
         """
-        Run a bash script in a secure sandbox and return its output as JSON (status, stdout, stderr, message, files).
+        Run a bash script in a secure sandbox and return what happened, its stdout and stderr, and the files it wrote with their download links.
         The shell is bash-compatible with about 160 common commands built in (echo, ls, cat, grep, sed, awk, sort, head, wc, find, jq ...); python3 can be called from the script (the same Python, with the same packages, as run_python_code). No network, no package installs.
         The working directory is /work: files the user attached to the chat are there (read-only), and files the script writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 256 MB).
@@ -1392,7 +1464,7 @@ class Tools:
 Tools.run_python_code.__doc__ = _python_doc(_PYTHON_PACKAGES)
 
 _RUN_CODE_DOC = """
-        Run code in a secure sandbox, in one of the installed languages, and return its output as JSON (status, stdout, stderr, message, files).
+        Run code in a secure sandbox, in one of the installed languages, and return what happened, its stdout and stderr, and the files it wrote with their download links.
         Installed: {plugins}.
         Python has the packages named in run_python_code's description. No network and no package installs. The working directory is /work: files the user attached to the chat are there (read-only), and files the code writes there are given to the user with download links.
         Time and memory are limited (by default 30 s and 256 MB).

@@ -5,6 +5,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -49,6 +50,77 @@ os.environ.update(
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_OWUI_DATA, ignore_errors=True)
+
+
+_FILE_LINE = re.compile(
+    r"- (.*?)(?: \((\d+) bytes(, shown to the user)?\))?(?:: (\S+)| \(not kept\))"
+)
+
+
+def parse_answer(text: str) -> dict:
+    """The Tool's result (plain text, see _model_text) read back into its fields; fails on
+    anything out of its shape. A stream's trailing newline is not in the text: it is added."""
+    lines = text.split("\n")
+    first = lines.pop(0)
+    ok = not first.startswith("Error: ")
+    status = re.fullmatch(
+        r"status: ([A-Z_]+), language: (\S+)(?:, exit code (-?\d+))?", lines.pop(0)
+    )
+    assert status, text
+    out = {
+        "status": status.group(1),
+        "ok": ok,
+        "message": first if ok else first[len("Error: ") :],
+        "language": status.group(2),
+        "exit_code": int(status.group(3)) if status.group(3) else None,
+        "stdout": "",
+        "stderr": "",
+        "stdout_truncated": False,
+        "stderr_truncated": False,
+        "files": [],
+        "notices": [],
+    }
+    section = None
+    while lines:
+        line = lines.pop(0)
+        stream = re.fullmatch(r"(stdout|stderr)( \(truncated\))?:", line)
+        if stream:
+            fence = lines.pop(0)
+            assert re.fullmatch(r"`{3,}", fence), text
+            body = []
+            while (line := lines.pop(0)) != fence:
+                body.append(line)
+            out[stream.group(1)] = "\n".join(body) + "\n"
+            out[f"{stream.group(1)}_truncated"] = bool(stream.group(2))
+        elif line.startswith("files ("):
+            section = "files"
+        elif line == "notices:":
+            section = "notices"
+        elif more := re.fullmatch(r"\((\d+) more files not shown\)", line):
+            out["files_not_shown"] = int(more.group(1))
+        elif line.startswith("The images shown to the user"):
+            out["images_note"] = line
+        elif section == "files":
+            entry = _FILE_LINE.fullmatch(line)
+            assert entry, line
+            name, size, shown, url = entry.groups()
+            out["files"].append(
+                {
+                    "path": name,
+                    **({"size": int(size)} if size else {}),
+                    **({"url": url} if url else {}),
+                    **({"shown_to_user": True} if shown else {}),
+                }
+            )
+        elif section == "notices":
+            assert line.startswith("- "), line
+            out["notices"].append(line[2:])
+        else:
+            raise AssertionError(f"unexpected line {line!r} in {text!r}")
+    shown = [{"path": f["path"], "url": f["url"]} for f in out["files"] if f.get("shown_to_user")]
+    if shown:  # the names the JSON answer used to have
+        out["images_shown_to_user"], out["note"] = shown, out.pop("images_note")
+    return out
 
 
 class Recorder:

@@ -1,6 +1,5 @@
 """Both files through Open WebUI 0.12.4's own loader: the exact tool specs the model sees."""
 
-
 from conftest import FUNCTION_FILE, TOOL_FILE
 
 
@@ -67,7 +66,10 @@ async def test_action_loads_as_action(owui) -> None:
         "nestbox_run_code_action", content=FUNCTION_FILE.read_text()
     )
     assert kind == "action"
-    assert frontmatter["title"] == "Run code (nestbox)"
+    assert frontmatter["title"] == "Run code in sandbox (nestbox)"
+    # The button's icon (0.12.4 reads the front matter's icon_url): an SVG, so Open WebUI
+    # inverts it in its dark theme as it does its own icons.
+    assert frontmatter["icon_url"].startswith("data:image/svg+xml;base64,")
     assert callable(action.action) and hasattr(action, "valves")
 
 

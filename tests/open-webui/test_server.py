@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FUNCTION_FILE, TOOL_FILE
+from conftest import FUNCTION_FILE, TOOL_FILE, parse_answer
 from fake_model import CHART_CODE, FakeModel
 from images import png_bytes
 from owui_server import OpenWebUI
@@ -148,7 +148,7 @@ def stored(server: OpenWebUI, chat_id: str, message_id: str) -> dict:
 
 def tool_result(message: dict) -> dict:
     [call] = [o for o in message["output"] if o["type"] == "function_call_output"]
-    return json.loads(call["output"][0]["text"])
+    return parse_answer(call["output"][0]["text"])
 
 
 def test_model_got_the_run(server: OpenWebUI, chat) -> None:
@@ -268,7 +268,7 @@ def test_tool_image_is_shown_inline_and_served(server: OpenWebUI, chart_chat) ->
     # The model is told what the user already sees, with the link.
     assert result["images_shown_to_user"] == [{"path": "chart.png", "url": chart["url"]}]
     assert "do not repeat them" in result["note"]
-    assert any('"images_shown_to_user"' in r for r in server.fake.tool_results())
+    assert any("chart.png (" in r and "shown to the user" in r for r in server.fake.tool_results())
     # The picture, saved with the reply (the browser shows a message's image files above its
     # text), and the PNG behind it.
     assert message["files"] == [{"type": "image", "url": chart["url"], "name": "chart.png"}]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 
 
 def fake_binary(tmp_path: Path, script: str) -> str:
@@ -22,7 +22,7 @@ def fake_binary(tmp_path: Path, script: str) -> str:
 
 
 async def run(tool, events: Recorder, code: str = "print(1)") -> dict:
-    return json.loads(await tool.run_python_code(code, __user__=user(), __event_emitter__=events))
+    return parse_answer(await tool.run_python_code(code, __user__=user(), __event_emitter__=events))
 
 
 async def test_env_override_beats_valve(tool, events: Recorder, monkeypatch) -> None:

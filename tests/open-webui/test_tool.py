@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 from images import PNG_CODE
 
 # Real images, a PNG name on text, an SVG, an empty GIF and a name made to break Markdown.
@@ -38,7 +38,7 @@ async def run_py(tool, events: Recorder, code: str, **kw) -> dict:
     answer = await tool.run_python_code(
         code, __user__=kw.pop("u", user()), __event_emitter__=events, **kw
     )
-    return json.loads(answer)
+    return parse_answer(answer)
 
 
 async def test_ok_print_reaches_model_and_user(tool, events: Recorder) -> None:
@@ -108,7 +108,7 @@ async def test_memory_limit(tool, events: Recorder) -> None:
 async def test_bash_with_python3_inside(tool, events: Recorder) -> None:
     code = 'echo "from bash"; python3 -c "print(2 ** 10)"; echo "$((6 * 7))"'
     answer = await tool.run_bash_command(code, __user__=user(), __event_emitter__=events)
-    result = json.loads(answer)
+    result = parse_answer(answer)
     assert result["status"] == "OK", result
     assert result["language"] == "bash"
     assert result["stdout"] == "from bash\n1024\n42\n"
@@ -117,19 +117,19 @@ async def test_bash_with_python3_inside(tool, events: Recorder) -> None:
 
 async def test_bash_syntax_error_status(tool, events: Recorder) -> None:
     answer = await tool.run_bash_command("echo 'foo", __event_emitter__=events)
-    assert json.loads(answer)["status"] == "ERROR"
+    assert parse_answer(answer)["status"] == "ERROR"
     assert events.final_status().startswith("Bash syntax error on line 1: unexpected EOF")
 
 
 async def test_run_code_maps_aliases(tool, events: Recorder) -> None:
-    result = json.loads(await tool.run_code("py", "print('alias')", __event_emitter__=events))
+    result = parse_answer(await tool.run_code("py", "print('alias')", __event_emitter__=events))
     assert (result["status"], result["stdout"], result["language"]) == ("OK", "alias\n", "python")
-    result = json.loads(await tool.run_code("sh", "echo shell", __event_emitter__=events))
+    result = parse_answer(await tool.run_code("sh", "echo shell", __event_emitter__=events))
     assert (result["status"], result["stdout"], result["language"]) == ("OK", "shell\n", "bash")
 
 
 async def test_unknown_language_is_invalid_input(tool, events: Recorder) -> None:
-    result = json.loads(await tool.run_code("cobol", "DISPLAY 'X'.", __event_emitter__=events))
+    result = parse_answer(await tool.run_code("cobol", "DISPLAY 'X'.", __event_emitter__=events))
     assert result["status"] == "INVALID_INPUT"
     assert 'unknown language "cobol"' in result["message"]
     assert result["message"].startswith("Could not run the code:")
@@ -181,7 +181,7 @@ async def test_no_user_means_files_listed_but_not_kept(tools, events: Recorder, 
     tool = tools.Tools()
     tool.valves = tools.Tools.Valves(WEB_ACCESSIBLE_DIRECTORY_PATH=str(storage))
     answer = await tool.run_python_code("open('a.txt','w').write('a')", __event_emitter__=events)
-    result = json.loads(answer)
+    result = parse_answer(answer)
     assert result["files"] == [{"path": "a.txt", "size": 1}]
     assert not any(storage.iterdir())
 

@@ -66,7 +66,17 @@ enum Command {
     #[command(subcommand)]
     Gvisor(gvisor::GvisorCommand),
     /// Show every operator setting, where to set it, and its current value.
-    Settings,
+    Settings {
+        /// One JSON object: {"settings": [{"key", "env", "value"}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the statuses `nestbox run --json` can report, with their exit codes.
+    Statuses {
+        /// As a JSON list of {"status", "exit_code"}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Tools for looking inside: `nestbox debug bundle` writes the OCI bundle a run would use.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -124,7 +134,10 @@ pub fn main() -> ExitCode {
             })
         }
         Command::UpdateCheck => with_settings(cli.config.as_deref(), gvisor::update_check),
-        Command::Settings => with_settings(cli.config.as_deref(), show_settings),
+        Command::Settings { json } => {
+            with_settings(cli.config.as_deref(), |s| show_settings(s, json))
+        }
+        Command::Statuses { json } => show_statuses(json),
         Command::Guest {
             plugin,
             probe,
@@ -174,7 +187,31 @@ fn debug_bundle(
     }
 }
 
-fn show_settings(loaded: LoadedSettings) -> i32 {
+fn show_statuses(json: bool) -> i32 {
+    let statuses = crate::result::Status::ALL;
+    if json {
+        let list: Vec<_> = statuses
+            .iter()
+            .map(|s| serde_json::json!({"status": s.as_str(), "exit_code": s.exit_code()}))
+            .collect();
+        println!("{}", serde_json::Value::from(list));
+    } else {
+        for s in statuses {
+            println!("{} {s}", s.exit_code());
+        }
+    }
+    0
+}
+
+fn show_settings(loaded: LoadedSettings, json: bool) -> i32 {
+    if json {
+        let list: Vec<_> = settings::describe(&loaded.settings)
+            .into_iter()
+            .map(|(key, env, value)| serde_json::json!({"key": key, "env": env, "value": value}))
+            .collect();
+        println!("{}", serde_json::json!({ "settings": list }));
+        return 0;
+    }
     if let Some(p) = &loaded.config_file {
         println!("config file: {}", p.display());
     } else {
