@@ -15,10 +15,23 @@ from pathlib import Path
 
 import pytest
 
+from fake_model import FakeModel
+from owui_server import OpenWebUI
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
-FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
+# NESTBOX_OWUI_TOOL_FILE / _FUNCTION_FILE: test other copies (an older version, to show that
+# a test catches what it should).
+TOOL_FILE = Path(
+    os.environ.get("NESTBOX_OWUI_TOOL_FILE") or REPO / "open-webui" / "tools" / "run_code.py"
+)
+FUNCTION_FILE = Path(
+    os.environ.get("NESTBOX_OWUI_FUNCTION_FILE")
+    or REPO / "open-webui" / "functions" / "run_code.py"
+)
+TOOL_ID, ACTION_ID = "nestbox_run_code", "nestbox_run_code_action"
+# The Action's name: Open WebUI shows it as the button's label (and tooltip).
+ACTION_NAME = "Run code in sandbox"
 GENERATE_FILE = REPO / "open-webui" / "generate.py"
 NESTBOX = os.environ.get(
     "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
@@ -269,3 +282,38 @@ def owui() -> Iterator[types.SimpleNamespace]:
 
 def user(uid: str = "user-1", role: str = "user") -> dict:
     return {"id": uid, "role": role, "name": uid, "email": f"{uid}@example.com"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, nestbox: str) -> Iterator[OpenWebUI]:
+    fake = FakeModel().start()
+    data = tmp_path_factory.mktemp("open-webui-data")
+    owui = OpenWebUI(data, fake.url, {"CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY": nestbox})
+    owui.fake = fake
+    try:
+        owui.start()
+        owui.token = owui.sign_up("admin", "admin@example.com")
+        install(owui)
+        yield owui
+    finally:
+        owui.stop()
+        fake.stop()
+
+
+def install(owui: OpenWebUI) -> None:
+    tool = {
+        "id": TOOL_ID,
+        "name": "Run code",
+        "content": TOOL_FILE.read_text(),
+        "meta": {"description": "nestbox"},
+    }
+    owui.api("POST", "/api/v1/tools/create", tool)
+    function = {
+        **tool,
+        "id": ACTION_ID,
+        "name": ACTION_NAME,
+        "content": FUNCTION_FILE.read_text(),
+    }
+    owui.api("POST", "/api/v1/functions/create", function)
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle")["is_active"] is True
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle/global")["is_global"] is True

@@ -367,7 +367,7 @@ def _run_code_file(argv):
         code = compile(source, shown, "exec", dont_inherit=True)
     except SyntaxError as e:
         # As Python reports a program that does not parse: no traceback above the error.
-        sys.excepthook(type(e), e, None)
+        sys.excepthook(type(e), e.with_traceback(None), None)
         return 1
     try:
         exec(code, main.__dict__)
@@ -375,7 +375,8 @@ def _run_code_file(argv):
         return _exit_status(e)
     except BaseException as e:
         # The traceback starts at the program (this frame is nestbox's, not the user's).
-        sys.excepthook(type(e), e, e.__traceback__.tb_next if e.__traceback__ else None)
+        tb = e.__traceback__.tb_next if e.__traceback__ else None
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
         return 1
     return 0
 
