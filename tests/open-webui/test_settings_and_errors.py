@@ -194,5 +194,6 @@ async def test_limits_not_enforceable_names_the_fix(
 async def test_output_cannot_inject_html_into_the_block(tool, events: Recorder) -> None:
     await run(tool, events, "print('</pre><script>alert(1)</script><img src=x onerror=alert(2)>')")
     [page] = events.of("embeds")[0]["embeds"]
-    assert "<script>" not in page and "<img" not in page
+    # The block's one script is its own (it reports its height); the output is inert text.
+    assert page.count("<script>") == 1 and "<script>alert" not in page and "<img" not in page
     assert "&lt;/pre&gt;&lt;script&gt;" in page

@@ -243,13 +243,13 @@ async def test_a_huge_files_list_is_clipped_for_model_and_chat(request, module: 
     assert all(len(f["path"]) <= 160 for f in for_model["files"])
     assert for_model["files"][0]["path"].startswith("00000n")
     assert all("url" not in f for f in for_model["files"]), "a 5 KB link is not passed on"
+    assert len(mod._model_text(for_model)) < 64 * 1024
     markdown = await mod._files_markdown(outcome)
     assert len(markdown) < 64 * 1024
     assert markdown.endswith("- … 9957 more files not shown")
-    if module == "tools":
-        entries = [mod._file_html(f, None) for f in mod._output_files(outcome)]
-        page = mod._embed_html(outcome, "ran", entries)
-        assert len(page) < 64 * 1024 and "<li>… 9957 more files not shown</li>" in page
+    entries = [mod._file_html(f, None) for f in mod._output_files(outcome)]
+    page = mod._embed_html(outcome, entries)
+    assert len(page) < 64 * 1024 and "<li>… 9957 more files not shown</li>" in page
 
 
 async def test_many_files_from_a_real_run_are_clipped(tool, events: Recorder) -> None:
