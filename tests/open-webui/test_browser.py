@@ -116,9 +116,7 @@ def reply(page: Page):
 def tool_mark(page: Page) -> str:
     """What the tool call's status icon shows: failed (red cross), ok (green check) or running."""
     call = reply(page).locator("[role=button]", has_text="run_python_code").first
-    classes = call.evaluate(
-        "el => [...el.querySelectorAll('div')].map(d => d.className).join(' ')"
-    )
+    classes = call.evaluate("el => [...el.querySelectorAll('div')].map(d => d.className).join(' ')")
     if "text-red-500" in classes:
         return "failed"
     if "text-emerald-500" in classes:
