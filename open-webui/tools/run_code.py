@@ -1095,6 +1095,19 @@ def _for_model(outcome: _Outcome, headline: str, images: list[dict] | None = Non
     return answer
 
 
+def _plain_name(name: str) -> str:
+    """A file name on a line of its own: as it is, or JSON-quoted when it holds a character that
+    would not read as itself (a newline, a bidi override) or could be taken for syntax."""
+    if (
+        name.isprintable()
+        and name == name.strip()
+        and not name.startswith('"')
+        and ": " not in name
+    ):
+        return name
+    return json.dumps(name, ensure_ascii=False)
+
+
 def _model_text(answer: dict) -> str:
     """The answer as the tool's result: plain text that reads the same to the model and in Open
     WebUI's "View Result" (which shows JSON escaped, on one line per value). A failure starts
@@ -1113,7 +1126,7 @@ def _model_text(answer: dict) -> str:
             size = f" ({f['size']} bytes{', shown to the user' if f.get('shown_to_user') else ''})"
             size = size if "size" in f else ""
             link = f": {f['url']}" if f.get("url") else " (not kept)"
-            lines.append(f"- {_printable(f['path'])}{size}{link}")
+            lines.append(f"- {_plain_name(f['path'])}{size}{link}")
     if answer.get("files_not_shown"):
         lines.append(f"({answer['files_not_shown']} more files not shown)")
     if any(f.get("shown_to_user") for f in answer["files"]):

@@ -119,7 +119,7 @@ def parse_answer(text: str) -> dict:
             name, size, shown, url = entry.groups()
             out["files"].append(
                 {
-                    "path": name,
+                    "path": json.loads(name) if name.startswith('"') else name,
                     **({"size": int(size)} if size else {}),
                     **({"url": url} if url else {}),
                     **({"shown_to_user": True} if shown else {}),

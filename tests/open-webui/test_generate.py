@@ -89,8 +89,8 @@ def test_settings_list_is_the_binarys(tools) -> None:
     """The valves the files hand to nestbox as CODE_EVAL_VALVE_OVERRIDE_<NAME> are exactly the
     settings the binary reads from such variables, and each is a valve."""
     prefix = tools._ENV_PREFIX
-    read = [s["env"][len(prefix) :] for s in _binary_json("settings", "--json")["settings"]]
-    read = [name for name in read if not name.startswith("NESTBOX_")]
+    envs = [s["env"] for s in _binary_json("settings", "--json")["settings"]]
+    read = [env[len(prefix) :] for env in envs if env.startswith(prefix)]
     assert sorted(read) == sorted(tools._NESTBOX_SETTINGS)
     assert set(tools._NESTBOX_SETTINGS) <= set(tools.Tools.Valves.model_fields)
 
