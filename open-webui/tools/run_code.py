@@ -1155,6 +1155,7 @@ def _output_markdown(outcome: _Outcome, headline: str) -> str:
     return "\n\n".join(parts)
 
 
+# (16px: the rounding Open WebUI gives the frame itself.)
 # The block follows Open WebUI's theme when the frame may look at its page (the
 # iframeSandboxAllowSameOrigin setting: the page's <html> has the class `dark`); otherwise the
 # computer's, and either way it paints its own background, so its text is readable whatever
@@ -1166,7 +1167,7 @@ _EMBED_STYLE = (
     "--line:#3a3a3a;--link:#8ab4f8}"
     "html,body{margin:0;padding:0;background:var(--bg);color:var(--fg)}"
     "body{font:14px/1.45 system-ui,sans-serif;display:flow-root;padding:8px 10px;"
-    "box-sizing:border-box;border:1px solid var(--line);border-radius:10px}"
+    "box-sizing:border-box;border:1px solid var(--line);border-radius:16px}"
     "summary{cursor:pointer;font-weight:600}"
     "h4{margin:8px 0 4px;font-size:13px;color:var(--muted)}"
     "pre{background:var(--code);color:var(--fg);margin:0;padding:8px;border-radius:6px;"

@@ -88,19 +88,37 @@ def context() -> Iterator[BrowserContext]:
 def page(context: BrowserContext, server: OpenWebUI) -> Page:
     """A page logged in through Open WebUI's own login form."""
     page = context.new_page()
-    page.set_default_timeout(WAIT * 1000)
+    page.set_default_timeout(30_000)
     page.goto(server.base + "/auth")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
     page.press("#password", "Enter")
     page.wait_for_selector("#chat-input")
+    dismiss_dialogs(page)
     return page
+
+
+def dismiss_dialogs(page: Page) -> None:
+    """Close what Open WebUI opens over a new session (its "what's new" notes, whose Close
+    button records that this admin has seen them)."""
+    for _ in range(5):
+        dialog = page.locator("div[role=dialog]")
+        if dialog.count() == 0:
+            return
+        close = dialog.locator("button[aria-label=Close]")
+        if close.count():
+            close.first.click()
+        else:
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+    raise AssertionError("a dialog stays open over the chat")
 
 
 def send(page: Page, server: OpenWebUI, prompt: str) -> None:
     """Start a new chat with the fake model and the Tool, send `prompt`, wait for the reply."""
     page.goto(f"{server.base}/?models=fake-model&tool-ids={TOOL_ID}")
     page.wait_for_selector("#chat-input")
+    dismiss_dialogs(page)
     page.click("#chat-input")
     page.keyboard.type(prompt)
     page.keyboard.press("Enter")
@@ -233,6 +251,7 @@ def table_chat(page: Page, server: OpenWebUI) -> str:
 def open_chat(page: Page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector(".chat-assistant iframe")
+    dismiss_dialogs(page)
 
 
 def test_block_height_follows_its_content(page: Page, table_chat: str) -> None:
@@ -310,6 +329,14 @@ def test_timeout_gets_a_red_cross(page: Page, server: OpenWebUI) -> None:
     status = reply(page).locator(".status-description").first.inner_text()
     assert status.startswith("Timed out"), status
     shot(page, "timeout")
+    # What the model got, as "View Result" shows it: the text itself, not escaped JSON.
+    reply(page).locator("[role=button]", has_text="run_python_code").first.click()
+    shown = wait_for(
+        "the tool's result", lambda: reply(page).get_by_text("status: TIMEOUT").first.inner_text()
+    )
+    assert "Error: Timed out" in shown or "status: TIMEOUT" in shown, shown
+    assert "storage_path" not in reply(page).inner_text()
+    shot(page, "timeout-result")
 
 
 def test_action_button_appends_and_keeps_the_status(
@@ -327,7 +354,8 @@ def test_action_button_appends_and_keeps_the_status(
     shown_before = status_line.inner_text()
     assert shown_before.startswith("Python code ran successfully"), shown_before
     reply(page).hover()
-    button = reply(page).get_by_role("button", name=ACTION_NAME)
+    # The reply's row of buttons (under the last reply), with Open WebUI's own.
+    button = page.get_by_role("button", name=ACTION_NAME, exact=True).last
     icon = button.locator("img").get_attribute("src")
     assert icon and icon.startswith("data:image/svg+xml"), icon
     shot(page, "action-button")
