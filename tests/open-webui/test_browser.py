@@ -339,7 +339,20 @@ def test_timeout_gets_a_red_cross(page: Page, server: OpenWebUI) -> None:
     shot(page, "timeout-result")
 
 
-def test_action_button_appends_and_keeps_the_status(
+def action_button(page: Page):
+    """The Action's button in the last reply's row of buttons (with Open WebUI's own)."""
+    reply(page).hover()
+    return page.get_by_role("button", name=ACTION_NAME, exact=True).last
+
+
+def test_action_button_has_its_icon(page: Page, table_chat: str) -> None:
+    open_chat(page, table_chat)
+    icon = action_button(page).locator("img").get_attribute("src", timeout=10_000)
+    assert icon and icon.startswith("data:image/svg+xml"), icon
+    shot(page, "action-button")
+
+
+def test_action_appends_and_keeps_the_status(
     page: Page, server: OpenWebUI, table_chat: str
 ) -> None:
     open_chat(page, table_chat)
@@ -353,13 +366,7 @@ def test_action_button_appends_and_keeps_the_status(
     status_line = reply(page).locator(".status-description").first
     shown_before = status_line.inner_text()
     assert shown_before.startswith("Python code ran successfully"), shown_before
-    reply(page).hover()
-    # The reply's row of buttons (under the last reply), with Open WebUI's own.
-    button = page.get_by_role("button", name=ACTION_NAME, exact=True).last
-    icon = button.locator("img").get_attribute("src")
-    assert icon and icon.startswith("data:image/svg+xml"), icon
-    shot(page, "action-button")
-    button.click()
+    action_button(page).click()
     wait_for(
         "the action's output in the reply",
         lambda: "from the action 45" in reply(page).inner_text(),
