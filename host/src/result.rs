@@ -189,6 +189,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_lists_every_status_once_in_exit_code_order() {
+        let codes: Vec<i32> = Status::ALL.iter().map(|s| s.exit_code()).collect();
+        assert_eq!(codes, (0..8).collect::<Vec<_>>());
+        // A status added to the enum without a place in ALL fails to compile here.
+        for s in Status::ALL {
+            match s {
+                Status::Ok
+                | Status::Error
+                | Status::InvalidInput
+                | Status::Timeout
+                | Status::MemoryLimit
+                | Status::OutputLimit
+                | Status::SandboxError
+                | Status::StorageError => {}
+            }
+        }
+    }
+
+    #[test]
     fn status_serialises_in_screaming_case() {
         assert_eq!(
             serde_json::to_string(&Status::MemoryLimit).unwrap(),

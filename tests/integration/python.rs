@@ -308,16 +308,29 @@ fn tracebacks_and_warnings_name_main_py_and_quote_its_lines() {
         "{err}"
     );
     assert!(err.contains("    return 1 / x\n"), "{err}");
-    assert!(err.ends_with("ZeroDivisionError: division by zero\n"), "{err}");
-    assert!(!err.contains("/code/") && !err.contains("nestbox_site"), "{err}");
+    assert!(
+        err.ends_with("ZeroDivisionError: division by zero\n"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("/code/") && !err.contains("nestbox_site"),
+        "{err}"
+    );
     // A syntax error: no traceback above it, as Python reports a program that does not parse.
     let r = Env::new().python("x = 1\nprint(x\n", &[]);
     assert_eq!(r.status(), "ERROR", "{r:?}");
-    assert!(r.err().starts_with("  File \"main.py\", line 2\n"), "{}", r.err());
+    assert!(
+        r.err().starts_with("  File \"main.py\", line 2\n"),
+        "{}",
+        r.err()
+    );
     // Exit statuses are the program's own.
     let r = Env::new().python("import sys\nprint('bye')\nsys.exit(3)", &[]);
     assert_eq!((r.status(), r.out()), ("ERROR", "bye\n"), "{r:?}");
     assert_eq!(r.json["exit_code"], 3);
     let r = Env::new().python("raise SystemExit('stopped here')", &[]);
-    assert_eq!((r.json["exit_code"].as_i64(), r.err()), (Some(1), "stopped here\n"));
+    assert_eq!(
+        (r.json["exit_code"].as_i64(), r.err()),
+        (Some(1), "stopped here\n")
+    );
 }
