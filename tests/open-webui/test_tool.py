@@ -305,3 +305,28 @@ async def test_many_images_are_clipped_like_other_files(
     assert all(len(i["path"]) <= 160 and i["path"].endswith("n.png") for i in shown)
     [pictures] = events.of("files")
     assert [p["name"] for p in pictures["files"]] == [i["path"] for i in shown]
+
+
+# The statuses nestbox run --json reports (test_generate checks the files' list against the binary).
+STATUSES = (
+    "OK",
+    "ERROR",
+    "TIMEOUT",
+    "MEMORY_LIMIT",
+    "OUTPUT_LIMIT",
+    "INVALID_INPUT",
+    "SANDBOX_ERROR",
+    "STORAGE_ERROR",
+)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_every_failure_reads_as_failed(tools, status: str) -> None:
+    """Open WebUI 0.12.4 draws a red cross for a tool result that starts with "Error:" (and a
+    green check otherwise): every status but OK starts so; the model reads the same text."""
+    result = tools._normalized({"status": status, "exit_code": 1, "message": "why"})
+    outcome = tools._Outcome(result=result, settings=None, language="python", code="x")
+    text = tools._model_text(tools._for_model(outcome, tools._headline(result, "python")))
+    assert text.startswith("Error: ") == (status != "OK"), text
+    assert parse_answer(text)["status"] == status
+    assert status in tools._STATUSES
