@@ -26,6 +26,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of their exit codes (`nestbox statuses --json` lists them).
+    pub const ALL: [Status; 8] = [
+        Status::Ok,
+        Status::Error,
+        Status::InvalidInput,
+        Status::Timeout,
+        Status::MemoryLimit,
+        Status::OutputLimit,
+        Status::SandboxError,
+        Status::StorageError,
+    ];
+
     /// The documented exit code of `nestbox run` for this status.
     pub fn exit_code(self) -> u8 {
         match self {
@@ -175,6 +187,25 @@ impl RunResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_status_once_in_exit_code_order() {
+        let codes: Vec<i32> = Status::ALL.iter().map(|s| s.exit_code()).collect();
+        assert_eq!(codes, (0..8).collect::<Vec<_>>());
+        // A status added to the enum without a place in ALL fails to compile here.
+        for s in Status::ALL {
+            match s {
+                Status::Ok
+                | Status::Error
+                | Status::InvalidInput
+                | Status::Timeout
+                | Status::MemoryLimit
+                | Status::OutputLimit
+                | Status::SandboxError
+                | Status::StorageError => {}
+            }
+        }
+    }
 
     #[test]
     fn status_serialises_in_screaming_case() {

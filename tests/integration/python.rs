@@ -290,3 +290,47 @@ with ThreadPoolExecutor(max_workers=4) as pool:
         "{r:?}"
     );
 }
+
+#[test]
+fn tracebacks_and_warnings_name_main_py_and_quote_its_lines() {
+    // A runtime error: the traceback starts at the program, names it main.py (not /code/main.py,
+    // a folder the user never made) and still quotes the failing line.
+    let code = "import sys, warnings\nprint(sys.argv[0], __name__)\nwarnings.warn('careful')\n\ndef f(x):\n    return 1 / x\n\nf(0)\n";
+    let r = Env::new().python(code, &[]);
+    assert_eq!(r.status(), "ERROR", "{r:?}");
+    assert_eq!(r.out(), "/code/main.py __main__\n");
+    let err = r.err();
+    assert!(err.contains("main.py:3: UserWarning: careful\n"), "{err}");
+    assert!(
+        err.contains(
+            "Traceback (most recent call last):\n  File \"main.py\", line 8, in <module>\n    f(0)\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("    return 1 / x\n"), "{err}");
+    assert!(
+        err.ends_with("ZeroDivisionError: division by zero\n"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("/code/") && !err.contains("nestbox_site"),
+        "{err}"
+    );
+    // A syntax error: no traceback above it, as Python reports a program that does not parse.
+    let r = Env::new().python("x = 1\nprint(x\n", &[]);
+    assert_eq!(r.status(), "ERROR", "{r:?}");
+    assert!(
+        r.err().starts_with("  File \"main.py\", line 2\n"),
+        "{}",
+        r.err()
+    );
+    // Exit statuses are the program's own.
+    let r = Env::new().python("import sys\nprint('bye')\nsys.exit(3)", &[]);
+    assert_eq!((r.status(), r.out()), ("ERROR", "bye\n"), "{r:?}");
+    assert_eq!(r.json["exit_code"], 3);
+    let r = Env::new().python("raise SystemExit('stopped here')", &[]);
+    assert_eq!(
+        (r.json["exit_code"].as_i64(), r.err()),
+        (Some(1), "stopped here\n")
+    );
+}

@@ -5,6 +5,7 @@ import functools
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,10 +15,23 @@ from pathlib import Path
 
 import pytest
 
+from fake_model import FakeModel
+from owui_server import OpenWebUI
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-TOOL_FILE = REPO / "open-webui" / "tools" / "run_code.py"
-FUNCTION_FILE = REPO / "open-webui" / "functions" / "run_code.py"
+# NESTBOX_OWUI_TOOL_FILE / _FUNCTION_FILE: test other copies (an older version, to show that
+# a test catches what it should).
+TOOL_FILE = Path(
+    os.environ.get("NESTBOX_OWUI_TOOL_FILE") or REPO / "open-webui" / "tools" / "run_code.py"
+)
+FUNCTION_FILE = Path(
+    os.environ.get("NESTBOX_OWUI_FUNCTION_FILE")
+    or REPO / "open-webui" / "functions" / "run_code.py"
+)
+TOOL_ID, ACTION_ID = "nestbox_run_code", "nestbox_run_code_action"
+# The Action's name: Open WebUI shows it as the button's label (and tooltip).
+ACTION_NAME = "Run code in sandbox"
 GENERATE_FILE = REPO / "open-webui" / "generate.py"
 NESTBOX = os.environ.get(
     "NESTBOX", str(REPO / "target" / "x86_64-unknown-linux-gnu" / "release" / "nestbox")
@@ -49,6 +63,77 @@ os.environ.update(
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_OWUI_DATA, ignore_errors=True)
+
+
+_FILE_LINE = re.compile(
+    r"- (.*?)(?: \((\d+) bytes(, shown to the user)?\))?(?:: (\S+)| \(not kept\))"
+)
+
+
+def parse_answer(text: str) -> dict:
+    """The Tool's result (plain text, see _model_text) read back into its fields; fails on
+    anything out of its shape. A stream's trailing newline is not in the text: it is added."""
+    lines = text.split("\n")
+    first = lines.pop(0)
+    ok = not first.startswith("Error: ")
+    status = re.fullmatch(
+        r"status: ([A-Z_]+), language: (\S+)(?:, exit code (-?\d+))?", lines.pop(0)
+    )
+    assert status, text
+    out = {
+        "status": status.group(1),
+        "ok": ok,
+        "message": first if ok else first[len("Error: ") :],
+        "language": status.group(2),
+        "exit_code": int(status.group(3)) if status.group(3) else None,
+        "stdout": "",
+        "stderr": "",
+        "stdout_truncated": False,
+        "stderr_truncated": False,
+        "files": [],
+        "notices": [],
+    }
+    section = None
+    while lines:
+        line = lines.pop(0)
+        stream = re.fullmatch(r"(stdout|stderr)( \(truncated\))?:", line)
+        if stream:
+            fence = lines.pop(0)
+            assert re.fullmatch(r"`{3,}", fence), text
+            body = []
+            while (line := lines.pop(0)) != fence:
+                body.append(line)
+            out[stream.group(1)] = "\n".join(body) + "\n"
+            out[f"{stream.group(1)}_truncated"] = bool(stream.group(2))
+        elif line.startswith("files ("):
+            section = "files"
+        elif line == "notices:":
+            section = "notices"
+        elif more := re.fullmatch(r"\((\d+) more files not shown\)", line):
+            out["files_not_shown"] = int(more.group(1))
+        elif line.startswith("The images shown to the user"):
+            out["images_note"] = line
+        elif section == "files":
+            entry = _FILE_LINE.fullmatch(line)
+            assert entry, line
+            name, size, shown, url = entry.groups()
+            out["files"].append(
+                {
+                    "path": json.loads(name) if name.startswith('"') else name,
+                    **({"size": int(size)} if size else {}),
+                    **({"url": url} if url else {}),
+                    **({"shown_to_user": True} if shown else {}),
+                }
+            )
+        elif section == "notices":
+            assert line.startswith("- "), line
+            out["notices"].append(line[2:])
+        else:
+            raise AssertionError(f"unexpected line {line!r} in {text!r}")
+    shown = [{"path": f["path"], "url": f["url"]} for f in out["files"] if f.get("shown_to_user")]
+    if shown:  # the names the JSON answer used to have
+        out["images_shown_to_user"], out["note"] = shown, out.pop("images_note")
+    return out
 
 
 class Recorder:
@@ -197,3 +282,38 @@ def owui() -> Iterator[types.SimpleNamespace]:
 
 def user(uid: str = "user-1", role: str = "user") -> dict:
     return {"id": uid, "role": role, "name": uid, "email": f"{uid}@example.com"}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, nestbox: str) -> Iterator[OpenWebUI]:
+    fake = FakeModel().start()
+    data = tmp_path_factory.mktemp("open-webui-data")
+    owui = OpenWebUI(data, fake.url, {"CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY": nestbox})
+    owui.fake = fake
+    try:
+        owui.start()
+        owui.token = owui.sign_up("admin", "admin@example.com")
+        install(owui)
+        yield owui
+    finally:
+        owui.stop()
+        fake.stop()
+
+
+def install(owui: OpenWebUI) -> None:
+    tool = {
+        "id": TOOL_ID,
+        "name": "Run code",
+        "content": TOOL_FILE.read_text(),
+        "meta": {"description": "nestbox"},
+    }
+    owui.api("POST", "/api/v1/tools/create", tool)
+    function = {
+        **tool,
+        "id": ACTION_ID,
+        "name": ACTION_NAME,
+        "content": FUNCTION_FILE.read_text(),
+    }
+    owui.api("POST", "/api/v1/functions/create", function)
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle")["is_active"] is True
+    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle/global")["is_global"] is True

@@ -34,8 +34,21 @@ MATPLOTLIB_CODE = (
     "plt.plot([1, 2, 3], [1, 4, 9])\n"
     "plt.show()\n"
 )
+# For the browser test: a short table, a CSV and a note shown inline, and a picture.
+TABLE_CODE = (
+    PNG_CODE
+    + "rows = [('Oslo', 3), ('Rome', 14), ('Cairo', 25)]\n"
+    + "for city, temp in rows:\n"
+    + "    print(f'{city:<6} {temp:>3}')\n"
+    + "open('temps.csv', 'w').write('city,temp\\n' + ''.join(f'{c},{t}\\n' for c, t in rows))\n"
+    + "open('notes.txt', 'w').write('warmest: Cairo\\ncoldest: Oslo\\n')\n"
+    + "png('bars.png', 60, 40, (200, 80, 30))\n"
+)
+FOREVER_CODE = "import time\nprint('started', flush=True)\nwhile True:\n    time.sleep(0.05)\n"
 # The first user message of a chat -> the code the model runs.
 PROMPTS = {
+    "show a table": TABLE_CODE,
+    "run forever": FOREVER_CODE,
     "run something": TOOL_CODE,
     "draw a chart": CHART_CODE,
     "summarise the csv": PANDAS_CODE,

@@ -26,6 +26,16 @@ if ! "$venv/bin/python" -c 'import open_webui, pytest, pytest_asyncio' 2>/dev/nu
     "$venv/bin/pip" install --quiet --upgrade pip
     "$venv/bin/pip" install --quiet "open-webui==0.12.4" pytest pytest-asyncio ruff
 fi
+# The browser test (test_browser.py): Playwright's Python driver, pinned, driving Debian's
+# Chromium (Playwright's own browser builds are never downloaded).
+if ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("playwright") == "1.65.2"' 2>/dev/null; then
+    echo "run.sh: installing playwright==1.65.2 into $venv" >&2
+    "$venv/bin/pip" install --quiet "playwright==1.65.2"
+fi
+if [[ -z "${NESTBOX_CHROMIUM:-}" && ! -x /usr/bin/chromium ]]; then
+    echo "run.sh: installing Debian's chromium for the browser test" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
 
 export PATH="$venv/bin:$PATH"
 cd "$here"

@@ -76,8 +76,15 @@ async def test_runs_last_python_block_and_appends(action, events: Recorder) -> N
     answer = await action.action(body(content), __user__=user(), __event_emitter__=events)
     assert answer["status"] == "OK"
     assert answer["stdout"] == "second 42\n"
-    assert events.statuses()[0] == "Running the Python code (block 2 of 2) in the sandbox…"
-    assert events.final_status().startswith("Python code ran successfully")
+    # No status events (they would cover the reply's own status line): notifications instead.
+    assert events.statuses() == []
+    notes = events.of("notification")
+    assert notes[0] == {
+        "type": "info",
+        "content": "Running the Python code (block 2 of 2) in the sandbox…",
+    }
+    assert notes[-1]["type"] == "success"
+    assert notes[-1]["content"].startswith("Python code ran successfully")
     appended = events.messages()
     assert appended.startswith("\n\n---\n\n**Python code ran successfully")
     assert "```text\nsecond 42\n```" in appended
@@ -101,15 +108,17 @@ async def test_refusal_runs_nothing(action, events: Recorder) -> None:
         body("```\nprint(1)\n```"), __user__=user(), __event_emitter__=events
     )
     assert answer["status"] == "INVALID_INPUT"
-    assert "no language tag" in events.final_status()
-    assert events.of("notification")[0]["type"] == "warning"
+    [note] = events.of("notification")
+    assert note["type"] == "warning" and "no language tag" in note["content"]
+    assert events.statuses() == []
     assert events.of("message") == []
 
 
 async def test_action_syntax_error_and_timeout(action, events: Recorder, monkeypatch) -> None:
     answer = await action.action(body("```python\nprint('x'\n```"), __event_emitter__=events)
     assert answer["status"] == "ERROR"
-    assert events.final_status().startswith("Python syntax error on line 1:")
+    assert "**Python syntax error on line 1:" in events.messages()
+    assert events.of("notification")[-1]["type"] == "error"
     monkeypatch.setenv("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "1")
     events.events.clear()
     content = "```python\nimport time\nprint('t0', flush=True)\ntime.sleep(9)\n```"

@@ -2,10 +2,9 @@
 file records (in this process) and only when the user may read them."""
 
 import io
-import json
 import uuid
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 
 READ = (
     "import os\n"
@@ -33,7 +32,7 @@ async def test_attachment_is_readable_and_read_only(owui, tool, events: Recorder
     answer = await tool.run_python_code(
         READ, __user__=user("owner-1"), __event_emitter__=events, __files__=files
     )
-    result = json.loads(answer)
+    result = parse_answer(answer)
     assert result["status"] == "OK", result
     assert result["stdout"] == "['data.csv']\ncity,temp\nOslo,3\nread-only\n"
     assert result["files"] == []  # the attachment is not presented as a file the code made
@@ -45,7 +44,7 @@ async def test_same_names_do_not_collide(owui, tool, events: Recorder) -> None:
     files = [{"type": "file", "id": first}, {"type": "file", "id": second}]
     code = "import os\nprint(sorted((n, open(n).read()) for n in os.listdir('.')))"
     answer = await tool.run_python_code(code, __user__=user("owner-2"), __files__=files)
-    assert json.loads(answer)["stdout"] == "[('data (2).csv', '2'), ('data.csv', '1')]\n"
+    assert parse_answer(answer)["stdout"] == "[('data (2).csv', '2'), ('data.csv', '1')]\n"
 
 
 async def test_other_users_file_is_not_given(owui, tool, events: Recorder) -> None:
@@ -58,7 +57,7 @@ async def test_other_users_file_is_not_given(owui, tool, events: Recorder) -> No
     answer = await tool.run_python_code(
         READ, __user__=user("intruder"), __event_emitter__=events, __files__=forged
     )
-    result = json.loads(answer)
+    result = parse_answer(answer)
     assert result["stdout"].startswith("[]\nabsent\n")
     assert "attached file data.csv is not available to this user" in result["notices"]
 
@@ -68,4 +67,4 @@ async def test_admin_may_use_any_file(owui, tool) -> None:
     answer = await tool.run_python_code(
         READ, __user__=user("boss", role="admin"), __files__=[{"type": "file", "id": fid}]
     )
-    assert "for the admin" in json.loads(answer)["stdout"]
+    assert "for the admin" in parse_answer(answer)["stdout"]

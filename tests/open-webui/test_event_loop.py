@@ -4,9 +4,8 @@ Checked by the order of events, not by durations: a blocking call around nestbox
 nothing else run between nestbox's start and its answer, however fast the machine."""
 
 import asyncio
-import json
 
-from conftest import user
+from conftest import parse_answer, user
 
 
 def logged_spawn(module, log: list[str], name: str, started: asyncio.Event | None = None):
@@ -38,7 +37,7 @@ async def test_other_coroutines_run_while_nestbox_runs(tools, tool, monkeypatch)
         "import time\ntime.sleep(1)\nprint('slept')", __user__=user()
     )
     await task
-    assert json.loads(answer)["stdout"] == "slept\n"
+    assert parse_answer(answer)["stdout"] == "slept\n"
     assert log == ["nestbox started", "other coroutine ran", "nestbox answered"]
 
 
@@ -55,6 +54,6 @@ async def test_two_runs_overlap(tools, tool, functions, action, monkeypatch) -> 
     tool_answer, action_answer = await asyncio.gather(
         tool.run_python_code(code, __user__=user()), action.action(body, __user__=user())
     )
-    assert json.loads(tool_answer)["stdout"] == "done\n"
+    assert parse_answer(tool_answer)["stdout"] == "done\n"
     assert action_answer["stdout"] == "done\n"
     assert sorted(log[:2]) == ["action started", "tool started"], log

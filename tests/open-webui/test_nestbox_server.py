@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 from test_action import body
 from test_attachments import READ, stored_file
 
@@ -150,7 +150,7 @@ async def run(tool, events: Recorder, code: str = "print(1)", **kw) -> dict:
     answer = await tool.run_python_code(
         code, __user__=kw.pop("u", user()), __event_emitter__=events, **kw
     )
-    return json.loads(answer)
+    return parse_answer(answer)
 
 
 def no_token_anywhere(token: str, *things) -> None:
@@ -178,7 +178,7 @@ async def test_tool_runs_through_the_server_pooled(
 
 async def test_bash_through_the_server(served, events: Recorder, raw: list[dict]) -> None:
     answer = await served.run_bash_command("echo $((6 * 7))", __event_emitter__=events)
-    assert json.loads(answer)["stdout"] == "42\n"
+    assert parse_answer(answer)["stdout"] == "42\n"
     assert raw[0]["sandbox"]["pooled"] is True
 
 

@@ -7,49 +7,16 @@ import time
 import types
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import FUNCTION_FILE, TOOL_FILE
-from fake_model import CHART_CODE, FakeModel
+from conftest import ACTION_ID, TOOL_ID, parse_answer
+from fake_model import CHART_CODE
 from images import png_bytes
 from owui_server import OpenWebUI
 
 pytestmark = pytest.mark.server
-
-TOOL_ID, ACTION_ID = "nestbox_run_code", "nestbox_run_code_action"
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, nestbox: str) -> Iterator[OpenWebUI]:
-    fake = FakeModel().start()
-    data = tmp_path_factory.mktemp("open-webui-data")
-    owui = OpenWebUI(data, fake.url, {"CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY": nestbox})
-    owui.fake = fake
-    try:
-        owui.start()
-        owui.token = owui.sign_up("admin", "admin@example.com")
-        install(owui)
-        yield owui
-    finally:
-        owui.stop()
-        fake.stop()
-
-
-def install(owui: OpenWebUI) -> None:
-    tool = {
-        "id": TOOL_ID,
-        "name": "Run code",
-        "content": TOOL_FILE.read_text(),
-        "meta": {"description": "nestbox"},
-    }
-    owui.api("POST", "/api/v1/tools/create", tool)
-    function = {**tool, "id": ACTION_ID, "content": FUNCTION_FILE.read_text()}
-    owui.api("POST", "/api/v1/functions/create", function)
-    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle")["is_active"] is True
-    assert owui.api("POST", f"/api/v1/functions/id/{ACTION_ID}/toggle/global")["is_global"] is True
 
 
 def upload(owui: OpenWebUI, name: str, data: bytes) -> str:
@@ -148,7 +115,7 @@ def stored(server: OpenWebUI, chat_id: str, message_id: str) -> dict:
 
 def tool_result(message: dict) -> dict:
     [call] = [o for o in message["output"] if o["type"] == "function_call_output"]
-    return json.loads(call["output"][0]["text"])
+    return parse_answer(call["output"][0]["text"])
 
 
 def test_model_got_the_run(server: OpenWebUI, chat) -> None:
@@ -159,8 +126,11 @@ def test_model_got_the_run(server: OpenWebUI, chat) -> None:
     [report] = result["files"]
     assert report["path"] == "report.txt" and report["size"] == 18
     assert report["url"].startswith("/cache/functions/run_code/user_files/")
-    # The fake model saw the same JSON as its tool result.
-    assert any('"hello from the tool 42\\n' in r for r in server.fake.tool_results())
+    # The fake model saw the same text as its tool result: the output as it is, no storage
+    # internals.
+    [seen] = [r for r in server.fake.tool_results() if "hello from the tool 42\n" in r]
+    assert seen.startswith("Python code ran successfully in")
+    assert "storage_path" not in seen and "sha256" not in seen and server.data_dir.name not in seen
 
 
 def test_stored_statuses_display_and_files(server: OpenWebUI, chat) -> None:
@@ -169,7 +139,9 @@ def test_stored_statuses_display_and_files(server: OpenWebUI, chat) -> None:
     assert statuses[0] == "Running Python code in the sandbox…"
     assert statuses[-1].startswith("Python code ran successfully in")
     [page] = message["embeds"]
-    assert "<details><summary>Python code · OK ·" in page
+    # The block does not repeat the status line; the code is folded away.
+    assert "<details><summary>Python code (3 lines)</summary>" in page
+    assert "ran successfully" not in page
     assert "hello from the tool 42" in page and "remember the milk" in page
     url = tool_result(message)["files"][0]["url"]
     assert f'href="{url}"' in page and "<pre>line one\nline two\n</pre>" in page
@@ -213,8 +185,8 @@ def test_action_runs_the_block_and_appends(server: OpenWebUI, chat) -> None:
     assert "```text\nfrom the action 45\n```" in appended
     assert f"- 📄 [action.txt]({kept['url']}):\n\n```text\nA\n```" in appended
     assert answer["messages"] == [{"id": chat.aid, "content": after["content"]}]
-    statuses = [s["description"] for s in after["statusHistory"] if "description" in s]
-    assert "Running the Python code (block 1 of 1) in the sandbox…" in statuses
+    # The reply's own status line is left as it was: the action said its piece in the text.
+    assert after["statusHistory"] == message["statusHistory"]
     assert server.get_raw(kept["url"]) == (200, b"A\n")
 
 
@@ -268,7 +240,7 @@ def test_tool_image_is_shown_inline_and_served(server: OpenWebUI, chart_chat) ->
     # The model is told what the user already sees, with the link.
     assert result["images_shown_to_user"] == [{"path": "chart.png", "url": chart["url"]}]
     assert "do not repeat them" in result["note"]
-    assert any('"images_shown_to_user"' in r for r in server.fake.tool_results())
+    assert any("chart.png (" in r and "shown to the user" in r for r in server.fake.tool_results())
     # The picture, saved with the reply (the browser shows a message's image files above its
     # text), and the PNG behind it.
     assert message["files"] == [{"type": "image", "url": chart["url"], "name": "chart.png"}]

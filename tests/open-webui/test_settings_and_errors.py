@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 
 
 def fake_binary(tmp_path: Path, script: str) -> str:
@@ -22,7 +22,7 @@ def fake_binary(tmp_path: Path, script: str) -> str:
 
 
 async def run(tool, events: Recorder, code: str = "print(1)") -> dict:
-    return json.loads(await tool.run_python_code(code, __user__=user(), __event_emitter__=events))
+    return parse_answer(await tool.run_python_code(code, __user__=user(), __event_emitter__=events))
 
 
 async def test_env_override_beats_valve(tool, events: Recorder, monkeypatch) -> None:
@@ -194,5 +194,6 @@ async def test_limits_not_enforceable_names_the_fix(
 async def test_output_cannot_inject_html_into_the_block(tool, events: Recorder) -> None:
     await run(tool, events, "print('</pre><script>alert(1)</script><img src=x onerror=alert(2)>')")
     [page] = events.of("embeds")[0]["embeds"]
-    assert "<script>" not in page and "<img" not in page
+    # The block's one script is its own (it reports its height); the output is inert text.
+    assert page.count("<script>") == 1 and "<script>alert" not in page and "<img" not in page
     assert "&lt;/pre&gt;&lt;script&gt;" in page

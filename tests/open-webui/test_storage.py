@@ -1,18 +1,17 @@
 """Per-user file storage through the Tool and the real nestbox: quotas, eviction of the same
 user's oldest files only, users kept apart, and no symlink or ../ escapes."""
 
-import json
 import os
 from pathlib import Path
 
-from conftest import Recorder, user
+from conftest import Recorder, parse_answer, user
 
 PREFIX = "/cache/functions/run_code/"
 
 
 async def run(tool, who: str, code: str, events: Recorder | None = None) -> dict:
     answer = await tool.run_python_code(code, __user__=user(who), __event_emitter__=events)
-    return json.loads(answer)
+    return parse_answer(answer)
 
 
 def on_disk(storage: Path, entry: dict) -> Path:

@@ -71,8 +71,17 @@ enum Command {
     /// Show every operator setting, where to set it, and its current value.
     Settings {
         /// Print the README's settings table (key, environment variable, default) instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         markdown: bool,
+        /// One JSON object: {"settings": [{"key", "env", "value"}]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the statuses `nestbox run --json` can report, with their exit codes.
+    Statuses {
+        /// As a JSON list of {"status", "exit_code"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Tools for looking inside: `nestbox debug bundle` writes the OCI bundle a run would use.
     #[command(subcommand, hide = true)]
@@ -131,11 +140,15 @@ fn dispatch(config: Option<&std::path::Path>, command: Command) -> Result<ExitCo
             debug_bundle(load(config)?, &lang, &out, command)?
         }
         Command::UpdateCheck => gvisor::update_check(load(config)?)?,
-        Command::Settings { markdown: true } => {
+        Command::Settings { markdown: true, .. } => {
             print!("{}", settings::markdown_table());
             Status::Ok
         }
-        Command::Settings { markdown: false } => show_settings(load(config)?)?,
+        Command::Settings {
+            markdown: false,
+            json,
+        } => show_settings(load(config)?, json)?,
+        Command::Statuses { json } => show_statuses(json),
         Command::Guest {
             plugin,
             probe,
@@ -173,7 +186,33 @@ fn debug_bundle(
     Ok(Status::Ok)
 }
 
-fn show_settings(loaded: LoadedSettings) -> CommandResult {
+fn show_statuses(json: bool) -> Status {
+    let statuses = Status::ALL;
+    if json {
+        let list: Vec<_> = statuses
+            .iter()
+            .map(|s| serde_json::json!({"status": s.as_str(), "exit_code": s.exit_code()}))
+            .collect();
+        println!("{}", serde_json::Value::from(list));
+    } else {
+        for s in statuses {
+            println!("{} {s}", s.exit_code());
+        }
+    }
+    Status::Ok
+}
+
+fn show_settings(loaded: LoadedSettings, json: bool) -> CommandResult {
+    if json {
+        let list: Vec<_> = settings::describe(&loaded.settings)
+            .into_iter()
+            .map(
+                |(key, value)| serde_json::json!({"key": key.name, "env": key.env, "value": value}),
+            )
+            .collect();
+        println!("{}", serde_json::json!({ "settings": list }));
+        return Ok(Status::Ok);
+    }
     if let Some(p) = &loaded.config_file {
         println!("config file: {}", p.display());
     } else {

@@ -5,8 +5,11 @@ runs no sitecustomize. nestbox therefore starts it as
 
     python.wasm -c "<load this module>; sys.exit(nestbox_site.main())" /code/main.py
 
-and `main()` runs the user's program through the runtime's own argument handling (`_reactor.run`),
-so tracebacks, `sys.argv`, `__main__` and exit codes are exactly those of `python /code/main.py`.
+and `main()` runs the user's program as `python /code/main.py` would (`sys.argv`, `__main__`,
+`__file__`, exit codes), except that tracebacks and warnings name it `main.py`: the name the user
+knows, not the folder nestbox happens to put it in. Anything else (`python3 -c ...`, `-m`, a
+script in /work, as bash calls it) goes through the runtime's own argument handling
+(`_reactor.run`), unchanged.
 
 Before the program runs this module:
 - waits for the job (`_await_job`): in nestbox serve's pool all of this start-up runs before the
@@ -26,6 +29,8 @@ import sys
 
 WORK = os.environ.get("NESTBOX_CWD", "/work")
 ARGV0 = "/usr/local/bin/python.wasm"
+# Where nestbox puts the code file (the host's CODE_DIR); a program there is named by its file name.
+CODE_DIR = "/code/"
 BOOT = os.path.dirname(__file__)
 
 os.chdir(WORK)
@@ -371,20 +376,88 @@ def _settle():
     gc.freeze()
 
 
-def main():
-    import _reactor
+def _exit_status(exc):
+    """The process status for a SystemExit, as Python's own runner computes it."""
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except Exception:
+        pass
+    return 1
 
-    # What running the program imports anyway (runpy and its helpers), imported ahead.
+
+def _run_code_file(argv):
+    """Run argv[0], nestbox's code file, as __main__ the way `python FILE` does, compiled under
+    its file name (main.py) so that tracebacks, warnings and inspect show that name, with the
+    source registered in linecache so tracebacks still quote its lines."""
+    import builtins
+    import io
+    import linecache
+    import tokenize
+    import types
+
+    path = argv[0]
+    shown = os.path.basename(path)
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        sys.stderr.write(f"{ARGV0}: can't open file {path!r}: [Errno {e.errno}] {e.strerror}\n")
+        return 2
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        lines = source.decode(encoding).splitlines(keepends=True)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        lines = source.decode("utf-8", "replace").splitlines(keepends=True)
+    # mtime None: linecache.checkcache keeps the entry (no file of that name is on disk).
+    linecache.cache[shown] = (len(source), None, lines, shown)
+    main = types.ModuleType("__main__")
+    main.__file__, main.__cached__, main.__builtins__ = path, None, builtins
+    sys.modules["__main__"] = main
+    sys.argv[:] = argv
+    try:
+        code = compile(source, shown, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        # As Python reports a program that does not parse: no traceback above the error.
+        sys.excepthook(type(e), e.with_traceback(None), None)
+        return 1
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as e:
+        return _exit_status(e)
+    except BaseException as e:
+        # The traceback starts at the program (this frame is nestbox's, not the user's).
+        tb = e.__traceback__.tb_next if e.__traceback__ else None
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+        return 1
+    return 0
+
+
+def main():
+    # What running the program imports anyway, imported ahead.
+    import builtins  # noqa: F401
     import importlib.machinery  # noqa: F401
     import importlib.util  # noqa: F401
-    import pkgutil  # noqa: F401
-    import runpy  # noqa: F401
+    import io  # noqa: F401
+    import linecache  # noqa: F401
+    import tokenize  # noqa: F401
+    import types  # noqa: F401
+
+    import _reactor
 
     _unbuffered_output()
     sys.excepthook = _missing_module_hint
     _settle()
     _await_job()
-    code = _reactor.run([ARGV0, *sys.argv[1:]], dict(os.environ))
+    args = sys.argv[1:]
+    if args and args[0].startswith(CODE_DIR) and not args[0].startswith("-"):
+        code = _run_code_file(args)
+    else:
+        code = _reactor.run([ARGV0, *args], dict(os.environ))
     _save_open_figures()
     _exit_without_teardown(code)
 
