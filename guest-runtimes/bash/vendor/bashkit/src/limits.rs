@@ -34,7 +34,36 @@ use crate::time_compat::Instant;
 // THREAT[TM-DOS-020]: 100 nested interpreter frames overflow a 2 MiB host
 // stack before the configurable counter fires. Keep a hard ceiling even when
 // embedders request a higher logical recursion limit.
+//
+// nestbox: on wasm32 the interpreter's frames live on the linear-memory stack,
+// whose room is checked directly (`stack_is_low`), so the ceiling is bash-like:
+// a simple recursive function goes thousands deep, and memory and fuel bound
+// the rest. Elsewhere the original cap of 16 stays.
+#[cfg(target_arch = "wasm32")]
+const HARD_MAX_FUNCTION_DEPTH: usize = 100_000;
+#[cfg(not(target_arch = "wasm32"))]
 const HARD_MAX_FUNCTION_DEPTH: usize = 16;
+
+/// nestbox: linear-memory stack kept free below the deepest function call,
+/// for the builtins and expansions it runs (awk, jq, sed parse recursively).
+#[cfg(target_arch = "wasm32")]
+const STACK_RESERVE_BYTES: usize = 1 << 20;
+
+/// nestbox: true when the wasm32 shadow stack (which grows down towards
+/// `__stack_low`, set by wasm-ld) has less than [`STACK_RESERVE_BYTES`] left,
+/// so a deep recursion ends with an ordinary shell error instead of running
+/// off the stack.
+#[cfg(target_arch = "wasm32")]
+fn stack_is_low() -> bool {
+    unsafe extern "C" {
+        static __stack_low: u8;
+    }
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    // Only the address of the linker-defined symbol is taken, never its contents.
+    let low = std::ptr::addr_of!(__stack_low) as usize;
+    here.saturating_sub(low) < STACK_RESERVE_BYTES
+}
 
 // Self-delivered trap handlers re-enter the interpreter synchronously, so a
 // small dedicated nesting cap trips before native frames can exhaust small
@@ -656,6 +685,10 @@ impl ExecutionCounters {
         let max_depth = limits.max_function_depth.min(HARD_MAX_FUNCTION_DEPTH);
         if self.function_depth >= max_depth {
             return Err(LimitExceeded::MaxFunctionDepth(max_depth));
+        }
+        #[cfg(target_arch = "wasm32")]
+        if stack_is_low() {
+            return Err(LimitExceeded::MaxFunctionDepth(self.function_depth));
         }
         self.function_depth += 1;
         Ok(())

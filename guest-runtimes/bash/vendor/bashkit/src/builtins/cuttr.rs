@@ -169,14 +169,30 @@ impl Builtin for Cut {
         };
 
         if files.is_empty() || files.iter().all(|f| f.as_str() == "-") {
-            if let Some(stdin) = ctx.stdin {
-                process_input(stdin, &mut output);
+            // nestbox: stdin is cut a line-ended piece at a time, written to the
+            // pipeline as it goes when this is a streaming stage.
+            if ctx.stdin.is_some() || ctx.stdin_stream().is_some() {
+                let out = ctx.stdout_stream();
+                let mut input = super::InputChunks::stdin(&ctx)?;
+                while let Some(piece) = input.next(super::cut_records(line_sep as u8)).await? {
+                    ctx.consume_budget_work(1)?;
+                    process_input(&String::from_utf8_lossy(&piece), &mut output);
+                    if let Some(out) = &out
+                        && !output.is_empty()
+                    {
+                        if !out.write(output.as_bytes()).await? {
+                            return Ok(ExecResult::with_code(String::new(), 141));
+                        }
+                        output.clear();
+                    }
+                }
             }
         } else {
             for file in &files {
                 if file.as_str() == "-" {
-                    if let Some(stdin) = ctx.stdin {
-                        process_input(stdin, &mut output);
+                    if ctx.stdin.is_some() || ctx.stdin_stream().is_some() {
+                        let stdin = ctx.stdin_to_end().await?;
+                        process_input(&stdin.text_lossy(), &mut output);
                     }
                     continue;
                 }

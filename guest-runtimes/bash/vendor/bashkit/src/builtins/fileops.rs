@@ -43,6 +43,7 @@ impl Builtin for Mkdir {
         // effect in the VFS; other real-mkdir flags are accepted and ignored.
         // '--' ends option parsing.
         let mut recursive = false;
+        let mut verbose = false;
         let mut dirs: Vec<&String> = Vec::new();
         let mut opts_done = false;
         for arg in ctx.args {
@@ -53,14 +54,16 @@ impl Builtin for Mkdir {
             } else if let Some(long) = arg.strip_prefix("--") {
                 match long.split('=').next().unwrap_or("") {
                     "parents" => recursive = true,
-                    "mode" | "verbose" | "context" => {}
+                    "verbose" => verbose = true,
+                    "mode" | "context" => {}
                     _ => return Ok(super::invalid_option("mkdir", arg, 1)),
                 }
             } else if arg.starts_with('-') && arg.len() > 1 {
                 for c in arg[1..].chars() {
                     match c {
                         'p' => recursive = true,
-                        'm' | 'v' | 'Z' => {}
+                        'v' => verbose = true,
+                        'm' | 'Z' => {}
                         _ => return Ok(super::invalid_option("mkdir", &format!("-{c}"), 1)),
                     }
                 }
@@ -73,8 +76,39 @@ impl Builtin for Mkdir {
             return Ok(ExecResult::err("mkdir: missing operand\n".to_string(), 1));
         }
 
+        // nestbox: GNU quotes the operand with ‘ ’ in a UTF-8 locale, and
+        // `-v` reports each directory made (`-p`: each missing parent too).
+        let (lq, rq) = if utf8_locale(ctx.env) {
+            ("\u{2018}", "\u{2019}")
+        } else {
+            ("'", "'")
+        };
+        let mut output = String::new();
         for dir in dirs {
             let path = resolve_path(ctx.cwd, dir);
+            let mut created: Vec<String> = Vec::new();
+            if verbose {
+                let mut prefix = String::new();
+                let parts: Vec<&str> = dir.split('/').collect();
+                for (k, part) in parts.iter().enumerate() {
+                    if k > 0 {
+                        prefix.push('/');
+                    }
+                    prefix.push_str(part);
+                    if part.is_empty() || *part == "." || *part == ".." {
+                        continue;
+                    }
+                    if (recursive || k + 1 == parts.len())
+                        && !ctx
+                            .fs
+                            .exists(&resolve_path(ctx.cwd, &prefix))
+                            .await
+                            .unwrap_or(false)
+                    {
+                        created.push(prefix.clone());
+                    }
+                }
+            }
 
             // Check if already exists
             if ctx.fs.exists(&path).await.unwrap_or(false) {
@@ -84,7 +118,7 @@ impl Builtin for Mkdir {
                 {
                     if !recursive {
                         return Ok(ExecResult::err(
-                            format!("mkdir: cannot create directory '{}': File exists\n", dir),
+                            format!("mkdir: cannot create directory {lq}{dir}{rq}: File exists\n"),
                             1,
                         ));
                     }
@@ -93,7 +127,7 @@ impl Builtin for Mkdir {
                 }
                 // File or symlink exists - always an error
                 return Ok(ExecResult::err(
-                    format!("mkdir: cannot create directory '{}': File exists\n", dir),
+                    format!("mkdir: cannot create directory {lq}{dir}{rq}: File exists\n"),
                     1,
                 ));
             }
@@ -101,16 +135,18 @@ impl Builtin for Mkdir {
             if let Err(e) = ctx.fs.mkdir(&path, recursive).await {
                 return Ok(ExecResult::err(
                     format!(
-                        "mkdir: cannot create directory '{}': {}\n",
-                        dir,
+                        "mkdir: cannot create directory {lq}{dir}{rq}: {}\n",
                         crate::error::io_error_reason(&e)
                     ),
                     1,
                 ));
             }
+            for made in created {
+                output.push_str(&format!("mkdir: created directory '{made}'\n"));
+            }
         }
 
-        Ok(ExecResult::ok(String::new()))
+        Ok(ExecResult::ok(output))
     }
 }
 
@@ -142,6 +178,7 @@ impl Builtin for Rm {
         // '--' ends option parsing; a lone '-' is a file operand.
         let mut recursive = false;
         let mut force = false;
+        let mut verbose = false;
         let mut files: Vec<&String> = Vec::new();
         let mut opts_done = false;
         for arg in ctx.args {
@@ -153,7 +190,8 @@ impl Builtin for Rm {
                 match long.split('=').next().unwrap_or("") {
                     "recursive" => recursive = true,
                     "force" => force = true,
-                    "dir" | "interactive" | "verbose" | "one-file-system" | "no-preserve-root"
+                    "verbose" => verbose = true,
+                    "dir" | "interactive" | "one-file-system" | "no-preserve-root"
                     | "preserve-root" => {}
                     _ => return Ok(super::invalid_option("rm", arg, 1)),
                 }
@@ -162,7 +200,8 @@ impl Builtin for Rm {
                     match c {
                         'r' | 'R' => recursive = true,
                         'f' => force = true,
-                        'i' | 'I' | 'd' | 'v' => {}
+                        'v' => verbose = true,
+                        'i' | 'I' | 'd' => {}
                         _ => return Ok(super::invalid_option("rm", &format!("-{c}"), 1)),
                     }
                 }
@@ -182,6 +221,7 @@ impl Builtin for Rm {
         // GNU rm reports each failing operand and goes on with the rest;
         // the status is 1 if any operand failed.
         let mut stderr = String::new();
+        let mut stdout = String::new();
         for file in files {
             let path = resolve_path(ctx.cwd, file);
 
@@ -203,17 +243,34 @@ impl Builtin for Rm {
                 continue;
             }
 
-            if let Err(e) = ctx.fs.remove(&path, recursive).await
-                && !force
-            {
-                stderr.push_str(&format!("rm: cannot remove '{}': {}\n", file, e));
+            match ctx.fs.remove(&path, recursive).await {
+                Err(e) if !force => {
+                    stderr.push_str(&format!("rm: cannot remove '{}': {}\n", file, e));
+                }
+                Err(_) => {}
+                // nestbox: `-v` reports what was removed, as GNU rm does (a
+                // directory's contents are not listed one by one).
+                Ok(()) if verbose => {
+                    let what = if meta.file_type.is_dir() {
+                        "removed directory"
+                    } else {
+                        "removed"
+                    };
+                    stdout.push_str(&format!("{what} '{file}'\n"));
+                }
+                Ok(()) => {}
             }
         }
 
         if stderr.is_empty() {
-            Ok(ExecResult::ok(String::new()))
+            Ok(ExecResult::ok(stdout))
         } else {
-            Ok(ExecResult::err(stderr, 1))
+            Ok(ExecResult {
+                stdout: stdout.into(),
+                stderr: stderr.into(),
+                exit_code: 1,
+                ..Default::default()
+            })
         }
     }
 }
@@ -395,6 +452,15 @@ impl Builtin for Cp {
             }
 
             if no_clobber && ctx.fs.lstat(&final_dest).await.is_ok() {
+                continue;
+            }
+            // nestbox: a missing source is GNU's `cannot stat`.
+            if let Err(e) = ctx.fs.lstat(&src_path).await {
+                stderr.push_str(&format!(
+                    "cp: cannot stat '{}': {}\n",
+                    source,
+                    crate::error::io_error_reason(&e)
+                ));
                 continue;
             }
             if let Err(e) = ctx.fs.copy(&src_path, &final_dest).await {
@@ -1907,4 +1973,16 @@ mod tests {
         assert_eq!(result.exit_code, 1);
         assert!(result.stderr.contains("invalid option -- 'Q'"));
     }
+}
+
+/// nestbox: whether messages would be in a UTF-8 locale (LC_ALL, then
+/// LC_MESSAGES, then LANG), where GNU tools quote with ‘ ’.
+fn utf8_locale(env: &std::collections::HashMap<String, String>) -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|k| env.get(*k).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }

@@ -984,7 +984,17 @@ impl Builtin for Sort {
         let mut streams: Vec<Vec<String>> = Vec::new();
         for file in &files {
             let text = if file == "-" {
-                ctx.stdin.map(|s| s.to_string()).unwrap_or_default()
+                // nestbox: stdin goes into the line list a piece at a time,
+                // without a whole copy of the input beside it.
+                let mut lines = Vec::new();
+                let mut input = super::InputChunks::stdin(&ctx)?;
+                while let Some(piece) = input.next(super::cut_records(line_sep as u8)).await? {
+                    ctx.consume_budget_work(1)?;
+                    let text = String::from_utf8_lossy(&piece);
+                    lines.extend(split_records(&text, line_sep).map(str::to_string));
+                }
+                streams.push(lines);
+                continue;
             } else {
                 let path = if file.starts_with('/') {
                     std::path::PathBuf::from(file)
@@ -1272,6 +1282,40 @@ impl Builtin for Uniq {
         }
 
         let sep = if zero_terminated { '\0' } else { '\n' };
+        // nestbox: stdin to stdout (the usual pipeline stage) is filtered a
+        // line-ended piece at a time, keeping only the current group.
+        if matches!(files.first().map(String::as_str), None | Some("-")) && files.len() < 2 {
+            let mut stream = UniqStream {
+                count,
+                only_duplicates,
+                only_unique,
+                all_duplicates,
+                sep,
+                key_opts: &key_opts,
+                group: Vec::new(),
+                group_key: None,
+                output: String::new(),
+            };
+            let out = ctx.stdout_stream();
+            let mut input = super::InputChunks::stdin(&ctx)?;
+            while let Some(piece) = input.next(super::cut_records(sep as u8)).await? {
+                ctx.consume_budget_work(1)?;
+                let text = String::from_utf8_lossy(&piece);
+                for line in split_records(&text, sep) {
+                    stream.push(line);
+                }
+                if let Some(out) = &out
+                    && !stream.output.is_empty()
+                {
+                    if !out.write(stream.output.as_bytes()).await? {
+                        return Ok(ExecResult::with_code(String::new(), 141));
+                    }
+                    stream.output.clear();
+                }
+            }
+            stream.flush();
+            return Ok(ExecResult::ok(stream.output));
+        }
         let text = match files.first().map(String::as_str) {
             None | Some("-") => ctx.stdin.map(|s| s.to_string()).unwrap_or_default(),
             Some(file) => {
@@ -1637,5 +1681,67 @@ mod tests {
         let result = run_uniq(&["-Q"], Some("a\n")).await;
         assert_eq!(result.exit_code, 1);
         assert!(result.stderr.contains("invalid option -- 'Q'"));
+    }
+}
+
+/// nestbox: `uniq` reading a stream: the lines of the current group (only the
+/// first unless `-D`), flushed to `output` when a line with another key comes.
+struct UniqStream<'a> {
+    count: bool,
+    only_duplicates: bool,
+    only_unique: bool,
+    all_duplicates: bool,
+    sep: char,
+    key_opts: &'a UniqKeyOpts,
+    /// First line of the group (every line with `-D`) and the group's size.
+    group: Vec<String>,
+    group_key: Option<(String, usize)>,
+    output: String,
+}
+
+impl UniqStream<'_> {
+    fn push(&mut self, line: &str) {
+        let key = uniq_key(line, self.key_opts);
+        if let Some((k, n)) = &mut self.group_key
+            && *k == key
+        {
+            *n += 1;
+            if self.all_duplicates {
+                self.group.push(line.to_string());
+            }
+            return;
+        }
+        self.flush();
+        self.group.push(line.to_string());
+        self.group_key = Some((key, 1));
+    }
+
+    fn flush(&mut self) {
+        let Some((_, n)) = self.group_key.take() else {
+            return;
+        };
+        let group = std::mem::take(&mut self.group);
+        let keep = if self.all_duplicates {
+            n > 1
+        } else if self.only_duplicates && self.only_unique {
+            false
+        } else if self.only_duplicates {
+            n > 1
+        } else if self.only_unique {
+            n == 1
+        } else {
+            true
+        };
+        if !keep {
+            return;
+        }
+        let lines = if self.all_duplicates { &group[..] } else { &group[..1] };
+        for line in lines {
+            if self.count {
+                self.output.push_str(&format!("{:>7} ", n));
+            }
+            self.output.push_str(line);
+            self.output.push(self.sep);
+        }
     }
 }

@@ -130,9 +130,27 @@ impl Builtin for Wc {
         let mut total_max_line = 0usize;
 
         if files.is_empty() {
-            // Read from stdin
-            if let Some(stdin) = ctx.stdin {
-                let counts = count_data(stdin.as_bytes());
+            // Read from stdin. nestbox: counted a line-ended piece at a time
+            // (`super::InputChunks`), so `seq 1 5000000 | wc -l` needs no
+            // more memory than one piece; words never span a newline.
+            if ctx.stdin.is_some() || ctx.stdin_stream().is_some() {
+                let mut input = super::InputChunks::stdin(&ctx)?;
+                let mut counts = TextCounts {
+                    lines: 0,
+                    words: 0,
+                    bytes: 0,
+                    chars: 0,
+                    max_line_length: 0,
+                };
+                while let Some(piece) = input.next(super::cut_records(b'\n')).await? {
+                    ctx.consume_budget_work(1)?;
+                    let c = count_data(&piece);
+                    counts.lines += c.lines;
+                    counts.words += c.words;
+                    counts.bytes += c.bytes;
+                    counts.chars += c.chars;
+                    counts.max_line_length = counts.max_line_length.max(c.max_line_length);
+                }
                 // Real bash: no padding for single-value stdin, padded for multiple values
                 let width = if flags.active_count() > 1 { 7 } else { 1 };
                 output.push_str(&format_counts(&counts, &flags, None, width));

@@ -280,8 +280,9 @@ impl ArithParser<'_> {
         &self.src[self.toks[self.pos].1..]
     }
     fn err(&self, msg: &str) -> String {
-        let rest = self.rest().trim();
-        if rest.is_empty() {
+        // nestbox: bash keeps the trailing blanks of the error token.
+        let rest = self.rest().trim_start();
+        if rest.trim_end().is_empty() {
             msg.to_string()
         } else {
             format!("{msg} (error token is \"{}\")", diag_echo(rest))
@@ -326,7 +327,7 @@ impl<'a, 'b> ArithEval<'a, 'b> {
             return Ok(0);
         }
         let toks = tokenize(src).map_err(|(msg, at)| {
-            let rest = src[at..].trim();
+            let rest = src[at..].trim_start();
             format!("{msg} (error token is \"{}\")", diag_echo(rest))
         })?;
         let mut p = ArithParser { src, toks, pos: 0 };
@@ -706,7 +707,7 @@ impl<'a, 'b> ArithEval<'a, 'b> {
                     if self.noeval > 0 {
                         return Ok(0);
                     }
-                    let token = p.src.get(rhs_at..).unwrap_or("").trim();
+                    let token = p.src.get(rhs_at..).unwrap_or("").trim_start();
                     return Err(format!(
                         "division by 0 (error token is \"{}\")",
                         diag_echo(token)
@@ -906,7 +907,7 @@ impl Interpreter {
     pub(super) fn try_evaluate_arithmetic_with_assign(&mut self, expr: &str) -> ArithResult<i64> {
         let (r, writes) = self.arith_eval(expr);
         self.apply_arith_writes(writes);
-        r.map_err(|m| format!("{}: {m}", diag_echo(expr.trim())))
+        r.map_err(|m| format!("{}: {m}", diag_echo(expr.trim_start())))
     }
 
     /// Evaluate with side effects; an error is recorded for the command
@@ -927,7 +928,7 @@ impl Interpreter {
         match self.arith_eval(expr).0 {
             Ok(v) => v,
             Err(msg) => {
-                self.record_arith_error(format!("{}: {msg}", diag_echo(expr.trim())));
+                self.record_arith_error(format!("{}: {msg}", diag_echo(expr.trim_start())));
                 0
             }
         }

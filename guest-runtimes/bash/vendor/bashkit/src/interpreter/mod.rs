@@ -2486,6 +2486,10 @@ impl Interpreter {
         variables.insert("OPTIND".to_string(), "1".to_string());
         // ... and PS4 set, so `unset PS4` turns the xtrace prefix off.
         variables.insert("PS4".to_string(), "+ ".to_string());
+        // nestbox: bash starts with IFS set to space, tab, newline (and PS2), so
+        // `old=$IFS; IFS=,; ...; IFS=$old` restores ordinary word splitting.
+        variables.insert("IFS".to_string(), " \t\n".to_string());
+        variables.insert("PS2".to_string(), "> ".to_string());
 
         // BASH_VERSINFO array: (major minor patch build status machine)
         let mut arrays = HashMap::new();
@@ -8013,7 +8017,8 @@ impl Interpreter {
     /// budget-owned whole input. Grep summaries can delay output, while -q
     /// still exits after its first matching record.
     fn streams_stdin(name: &str) -> bool {
-        matches!(name, "cat" | "grep" | "tr")
+        // nestbox: wc, uniq and cut read their input a piece at a time too.
+        matches!(name, "cat" | "grep" | "tr" | "wc" | "uniq" | "cut" | "sort")
     }
 
     fn execution_output(&self) -> Option<Arc<crate::execution::ExecutionOutput>> {

@@ -19,6 +19,10 @@
 //!   jq -n --argjson x 5 '$x + 1'
 //!   jq -n --slurpfile data /file.json '$data | length'
 
+/// nestbox: jq 1.6 (the jq scripts are checked against) exits 4 on input it
+/// cannot parse, where jq 1.7 exits 5.
+const JQ_INPUT_ERROR_STATUS: i32 = 4;
+
 use self::jaq_json::Val;
 use async_trait::async_trait;
 use jaq_core::load::{Arena, File, Loader};
@@ -576,7 +580,7 @@ async fn run_jq(ctx: Context<'_>, parsed: JqArgs<'_>) -> Result<ExecResult> {
                 let value = match value {
                     Ok(value) => value,
                     Err(e) => {
-                        return Ok(Some(ExecResult::err(format!("jq: input error: {e}\n"), 5)));
+                        return Ok(Some(ExecResult::err(format!("jq: input error: {e}\n"), JQ_INPUT_ERROR_STATUS)));
                     }
                 };
                 stream::push_metered(&mut values, value)?;
@@ -603,7 +607,7 @@ async fn run_jq(ctx: Context<'_>, parsed: JqArgs<'_>) -> Result<ExecResult> {
                 match (&shared_inputs).next() {
                     Some(Ok(v)) => v,
                     Some(Err(e)) => {
-                        return Ok(Some(ExecResult::err(format!("jq: input error: {e}\n"), 5)));
+                        return Ok(Some(ExecResult::err(format!("jq: input error: {e}\n"), JQ_INPUT_ERROR_STATUS)));
                     }
                     None => break,
                 }
@@ -764,7 +768,7 @@ async fn run_jq(ctx: Context<'_>, parsed: JqArgs<'_>) -> Result<ExecResult> {
     {
         stderr_out.push_str(&e);
         stderr_out.push('\n');
-        code = 5;
+        code = JQ_INPUT_ERROR_STATUS;
     }
     if input_failed {
         code = 2;

@@ -26,7 +26,7 @@ const LS_SUPPORTED_IDS: &[&str] = &[
     // The 8 short flags the original bashkit ls accepted.
     "long",           // -l
     "all",            // -a
-    "almost-all",     // -A (same listing as -a: . and .. are never shown)
+    "almost-all",     // -A (like -a without . and ..)
     "human-readable", // -h
     "1",              // -1
     "recursive",      // -R
@@ -47,6 +47,8 @@ const LS_SUPPORTED_IDS: &[&str] = &[
 pub(super) struct LsOptions {
     pub(super) long: bool,
     pub(super) all: bool,
+    /// nestbox: `-a` (not `-A`) also lists `.` and `..`, as GNU ls does.
+    pub(super) dot_entries: bool,
     pub(super) human: bool,
     pub(super) one_per_line: bool,
     pub(super) recursive: bool,
@@ -161,6 +163,7 @@ impl Builtin for Ls {
         let opts = LsOptions {
             long: matches.get_flag("long"),
             all: matches.get_flag("all") || matches.get_flag("almost-all"),
+            dot_entries: matches.get_flag("all") && !matches.get_flag("almost-all"),
             human: matches.get_flag("human-readable"),
             one_per_line: matches.get_flag("1"),
             recursive: matches.get_flag("recursive"),
@@ -189,9 +192,12 @@ impl Builtin for Ls {
 
         // Separate file and directory arguments (like real ls)
         let mut file_args: Vec<(&str, std::path::PathBuf, crate::fs::Metadata)> = Vec::new();
-        let mut dir_args: Vec<(usize, &str, std::path::PathBuf)> = Vec::new();
+        let mut dir_args: Vec<(&str, std::path::PathBuf, crate::fs::Metadata)> = Vec::new();
+        // nestbox: like GNU ls, a missing operand is reported (first) and the
+        // others are still listed; the status is then 2.
+        let mut errors = String::new();
 
-        for (i, path_str) in paths.iter().enumerate() {
+        for path_str in paths.iter() {
             let path = resolve_path(ctx.cwd, path_str);
 
             // lstat: a dangling link still lists as itself.
@@ -204,10 +210,8 @@ impl Builtin for Ls {
                         }
                         _ => "No such file or directory",
                     };
-                    return Ok(ExecResult::err(
-                        format!("ls: cannot access '{}': {reason}\n", path_str),
-                        2,
-                    ));
+                    errors.push_str(&format!("ls: cannot access '{}': {reason}\n", path_str));
+                    continue;
                 }
             };
             // GNU: a link operand is followed unless -l, -d or -F describe
@@ -227,13 +231,18 @@ impl Builtin for Ls {
             if !metadata.file_type.is_dir() || opts.directory {
                 file_args.push((path_str, path, metadata));
             } else {
-                dir_args.push((i, path_str, path));
+                dir_args.push((path_str, path, metadata));
             }
         }
 
-        // Sort file arguments by time if -t, preserving original paths
+        // nestbox: operands are sorted like GNU ls (by name, or newest first
+        // with -t), files first, then directories.
         if opts.sort_by_time {
-            file_args.sort_by_key(|entry| std::cmp::Reverse(entry.2.modified));
+            file_args.sort_by(|a, b| b.2.modified.cmp(&a.2.modified).then(a.0.cmp(b.0)));
+            dir_args.sort_by(|a, b| b.2.modified.cmp(&a.2.modified).then(a.0.cmp(b.0)));
+        } else {
+            file_args.sort_by(|a, b| a.0.cmp(b.0));
+            dir_args.sort_by(|a, b| a.0.cmp(b.0));
         }
 
         // Output file arguments first (preserving path as given by user)
@@ -273,7 +282,7 @@ impl Builtin for Ls {
         }
 
         // Then output directory listings
-        for (i, path_str, path) in &dir_args {
+        for (i, (path_str, path, _)) in dir_args.iter().enumerate() {
             if let Err(e) = list_directory(
                 &ctx,
                 path,
@@ -281,14 +290,28 @@ impl Builtin for Ls {
                 &mut output,
                 &opts,
                 multiple_paths,
-                *i > 0 || !file_args.is_empty(),
+                i > 0 || !file_args.is_empty(),
             )
             .await
             {
-                return Ok(ExecResult::err(format!("ls: {}\n", e), 2));
+                errors.push_str(&format!("ls: {}\n", e));
+                return Ok(ExecResult {
+                    stdout: output.into(),
+                    stderr: errors.into(),
+                    exit_code: 2,
+                    ..Default::default()
+                });
             }
         }
 
+        if !errors.is_empty() {
+            return Ok(ExecResult {
+                stdout: output.into(),
+                stderr: errors.into(),
+                exit_code: 2,
+                ..Default::default()
+            });
+        }
         Ok(ExecResult::ok(output))
     }
 }
@@ -324,6 +347,18 @@ async fn list_directory(
 
     // Sort entries
     let mut sorted_entries = entries;
+    if opts.dot_entries {
+        // nestbox: `-a` lists `.` and `..` (the root is its own parent).
+        let parent = path.parent().unwrap_or(path);
+        for (name, dir) in [(".", path), ("..", parent)] {
+            if let Ok(metadata) = ctx.fs.stat(dir).await {
+                sorted_entries.push(crate::fs::DirEntry {
+                    name: name.to_string(),
+                    metadata,
+                });
+            }
+        }
+    }
     if opts.sort_by_time {
         // Sort by modification time, newest first
         sorted_entries.sort_by_key(|entry| std::cmp::Reverse(entry.metadata.modified));
@@ -362,7 +397,7 @@ async fn list_directory(
                 }
             }
             output.push_str(&line);
-            if opts.recursive && entry.metadata.file_type.is_dir() {
+            if opts.recursive && entry.metadata.file_type.is_dir() && !is_dot(&entry.name) {
                 subdirs.push((
                     vfs_join(path, &entry.name),
                     format!("{}/{}", display_path, entry.name),
@@ -378,7 +413,7 @@ async fn list_directory(
                 name.push_str(classify_suffix(&entry.metadata));
             }
             names.push(name);
-            if opts.recursive && entry.metadata.file_type.is_dir() {
+            if opts.recursive && entry.metadata.file_type.is_dir() && !is_dot(&entry.name) {
                 subdirs.push((
                     vfs_join(path, &entry.name),
                     format!("{}/{}", display_path, entry.name),
@@ -546,4 +581,9 @@ fn human_readable_size(size: u64) -> String {
     } else {
         format!("{:>6}", size)
     }
+}
+
+/// nestbox: `.` and `..` from `-a`, never descended into by `-R`.
+fn is_dot(name: &str) -> bool {
+    name == "." || name == ".."
 }
