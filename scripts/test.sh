@@ -44,7 +44,7 @@ step "Self-test"
 "$bin" self-test
 
 step "bash conformance (real GNU bash's recorded output vs nestbox)"
-tests/bash-conformance/run.sh "$bin" --threshold 95
+tests/bash-conformance/run.sh "$bin" --threshold 98
 
 step "Python conformance (native CPython 3.15's recorded output vs nestbox)"
 tests/python-conformance/run.sh "$bin" --threshold 91

@@ -47,11 +47,13 @@ pinned=$(sed -nE 's/^sha256 = "([0-9a-f]{64})".*/\1/p' "$manifest")
 [[ -n $pinned ]] || { say "error: no sha256 = \"<64 hex digits>\" line in $manifest"; exit 1; }
 
 # A reactor: crt1-reactor.o provides `_initialize`; the host then calls `run`.
-# 8 MiB of wasm stack: bashkit's interpreter recurses (nested functions, $(...), subshells).
+# 32 MiB of wasm stack: bashkit's interpreter recurses (nested functions, $(...), subshells); a
+# shell function call takes about 9 KiB of it, so this allows ~3,500 nested calls (the vendored
+# bashkit ends deeper recursion with an ordinary error 1 MiB before the end of the stack).
 # The remaps keep this machine's paths (panic locations of dependencies) out of the module.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$NESTBOX_WASI_RUSTFLAGS_BASE \
- -C link-arg=$NESTBOX_WASI_SYSROOT/lib/crt1-reactor.o -C link-arg=-zstack-size=8388608 \
+ -C link-arg=$NESTBOX_WASI_SYSROOT/lib/crt1-reactor.o -C link-arg=-zstack-size=33554432 \
  --remap-path-prefix=$here=/nestbox/guest-runtimes/bash \
  --remap-path-prefix=$cargo_home=/cargo \
  --remap-path-prefix=$CARGO_TARGET_DIR=/target"

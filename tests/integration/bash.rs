@@ -66,3 +66,33 @@ fn a_python_time_out_inside_bash_ends_the_whole_run() {
     assert_eq!(r.status(), "TIMEOUT", "{r:?}");
     assert_eq!(r.out(), "before\n");
 }
+
+#[test]
+fn bash_filters_stream_so_a_long_pipeline_fits_the_default_memory() {
+    // 5,000,000 lines (38.9 MB) through wc, cut and uniq: the filters read a piece at a time, so
+    // this stays far below the default 256 MiB (before, `wc` held the whole stream and the run
+    // ended with MEMORY_LIMIT).
+    let env = Env::new();
+    let r = env.bash("seq 1 5000000 | wc -l", &[]);
+    assert_eq!((r.status(), r.out()), ("OK", "5000000\n"), "{r:?}");
+    let r = env.bash("seq 1 3000000 | uniq | cut -c1 | uniq -c | wc -l", &[]);
+    assert_eq!((r.status(), r.out()), ("OK", "57\n"), "{r:?}");
+}
+
+#[test]
+fn bash_functions_recurse_a_thousand_deep_and_runaway_recursion_is_an_ordinary_error() {
+    let env = Env::new();
+    let r = env.bash(
+        "down() { if (( $1 == 0 )); then echo bottom; else down $(( $1 - 1 )); fi; }\ndown 1000\necho after",
+        &[],
+    );
+    assert_eq!((r.status(), r.out()), ("OK", "bottom\nafter\n"), "{r:?}");
+    // Unbounded recursion ends with bash's status 2 and a message, not a trap of the host.
+    let r = env.bash("f() { f; }\necho start\nf\necho never", &[]);
+    assert_eq!(
+        (r.status(), r.json["exit_code"].as_i64(), r.out()),
+        ("ERROR", Some(2), "start\n"),
+        "{r:?}"
+    );
+    assert!(r.err().contains("maximum function depth exceeded"), "{r:?}");
+}

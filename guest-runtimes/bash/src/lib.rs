@@ -154,6 +154,8 @@ fn limits() -> ExecutionLimits {
     l.max_word_split_fields = usize::MAX;
     l.max_word_split_bytes = usize::MAX / 4;
     l.max_history_entries = 0;
+    // Recursion is bounded by the stack check in the vendored bashkit (and memory, fuel).
+    l.max_function_depth = usize::MAX;
     l
 }
 

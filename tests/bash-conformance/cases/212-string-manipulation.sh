@@ -1,0 +1,13 @@
+#!/bin/bash
+path="/var/log/app/server.log.gz"
+echo "${path##*/} ${path%/*} ${path%%.*} ${path#*.}"
+name="Hello World"
+echo "${name^^} ${name,,} ${name^} ${#name}"
+echo "${name/o/0} ${name//o/0} ${name/#Hello/Bye} ${name/%World/Moon}"
+echo "${name:6} ${name:0:5} ${name: -3} ${name:(-5):2}"
+s="  padded  "; t="${s#"${s%%[![:space:]]*}"}"; t="${t%"${t##*[![:space:]]}"}"; echo "[$t]"
+file="report.final.txt"; echo "base=${file%.*} ext=${file##*.}"
+csv="a,b,,d"; echo "${csv//,/ | }"
+word="banana"; echo "${word//an/AN} count=$(grep -o a <<< "$word" | wc -l)"
+v=; echo "${v:-default} ${v:=assigned} $v ${unset_var:+alt}x"
+arr=(one two three); echo "${arr[@]^}" "${arr[@]/o/0}"
