@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn all_lists_every_status_once_in_exit_code_order() {
-        let codes: Vec<i32> = Status::ALL.iter().map(|s| s.exit_code()).collect();
+        let codes: Vec<u8> = Status::ALL.iter().map(|s| s.exit_code()).collect();
         assert_eq!(codes, (0..8).collect::<Vec<_>>());
         // A status added to the enum without a place in ALL fails to compile here.
         for s in Status::ALL {
