@@ -221,21 +221,11 @@ mod tests {
 
     #[test]
     fn exit_codes_are_distinct() {
-        let all = [
-            Status::Ok,
-            Status::Error,
-            Status::InvalidInput,
-            Status::Timeout,
-            Status::MemoryLimit,
-            Status::OutputLimit,
-            Status::SandboxError,
-            Status::StorageError,
-        ];
-        let mut codes: Vec<u8> = all.iter().map(|s| s.exit_code()).collect();
+        let mut codes: Vec<u8> = Status::ALL.iter().map(|s| s.exit_code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), all.len());
-        for s in all {
+        assert_eq!(codes.len(), Status::ALL.len());
+        for s in Status::ALL {
             assert_eq!(s.as_str(), s.to_string());
         }
     }

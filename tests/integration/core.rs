@@ -24,11 +24,9 @@ fn print_is_ok_with_the_whole_contract() {
     assert_eq!(j["limits"]["max_runtime_seconds"], 30.0);
     assert_eq!(j["limits"]["max_ram_mb"], 256);
     assert_eq!(j["limits"]["enforced"], true);
-    assert!(
-        j["fuel_used"].as_u64().unwrap() > 1_000_000,
-        "{}",
-        j["fuel_used"]
-    );
+    // The job's own fuel only (the interpreter started before it): small, but real.
+    let fuel = j["fuel_used"].as_u64().unwrap();
+    assert!((10_000..50_000_000).contains(&fuel), "{fuel}");
     assert_eq!(j["files"], serde_json::json!([]));
     assert_eq!(j["execution_id"].as_str().unwrap().len(), 36);
 }

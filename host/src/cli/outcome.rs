@@ -96,19 +96,10 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_readme() {
-        let codes: Vec<(Status, u8)> = [
-            Status::Ok,
-            Status::Error,
-            Status::InvalidInput,
-            Status::Timeout,
-            Status::MemoryLimit,
-            Status::OutputLimit,
-            Status::SandboxError,
-            Status::StorageError,
-        ]
-        .into_iter()
-        .map(|s| (s, s.exit_code()))
-        .collect();
+        let codes: Vec<(Status, u8)> = Status::ALL
+            .into_iter()
+            .map(|s| (s, s.exit_code()))
+            .collect();
         let readme = include_str!("../../../README.md");
         let line = readme
             .lines()
