@@ -453,20 +453,26 @@ impl Drop for Cgroups {
 /// Make a sandbox's cgroups in three controllers; `old` dates them an hour back (a sweep only
 /// takes ownerless cgroups that are not brand new).
 fn make_cgroups(id: &str, old: bool) -> Vec<PathBuf> {
-    ["memory", "cpu", "pids"]
+    let dirs: Vec<PathBuf> = ["memory", "cpu", "pids"]
         .iter()
         .map(|c| Path::new("/sys/fs/cgroup").join(c).join("nestbox").join(id))
-        .inspect(|d| {
-            std::fs::create_dir_all(d).unwrap();
-            if old {
-                let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-                std::fs::File::open(d)
-                    .unwrap()
-                    .set_modified(hour_ago)
-                    .unwrap();
-            }
-        })
-        .collect()
+        .inspect(|d| std::fs::create_dir_all(d).unwrap())
+        .collect();
+    if old {
+        age(&dirs);
+    }
+    dirs
+}
+
+/// Make cgroup directories look an hour old (older than any sweep's grace period).
+fn age(dirs: &[PathBuf]) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for d in dirs {
+        std::fs::File::open(d)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
 }
 
 #[test]
@@ -479,10 +485,12 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
         format!("named-{tag}"),
         format!("fresh-{tag}"),
     );
+    // Other tests' runs sweep at the same time: busy and named are made young (which every
+    // sweep leaves alone) and only aged once their process is in place or running.
     let mut guard = Cgroups(Vec::new());
     guard.0.extend(make_cgroups(&orphan, true));
-    guard.0.extend(make_cgroups(&busy, true));
-    guard.0.extend(make_cgroups(&named, true));
+    let busy_dirs = make_cgroups(&busy, false);
+    guard.0.extend(busy_dirs.clone());
     // fresh: empty and unnamed, but just made (another state dir's run about to start runsc).
     guard.0.extend(make_cgroups(&fresh, false));
     // busy: a process in it (one that does not name the id).
@@ -492,12 +500,23 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
         sleeper.id().to_string(),
     )
     .unwrap();
+    age(&busy_dirs);
     // named: empty, but a process names its id, as a starting `runsc run ID` does before its
     // sandbox joins the cgroup.
     let mut starting = Command::new("bash")
         .args(["-c", "exec -a \"$0\" sleep 120", &named])
         .spawn()
         .unwrap();
+    // The process names the id once bash has exec'd: wait for that before the cgroups exist.
+    let named_pid = starting.id();
+    for _ in 0..500 {
+        let cmdline = std::fs::read(format!("/proc/{named_pid}/cmdline")).unwrap_or_default();
+        if cmdline.starts_with(named.as_bytes()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    guard.0.extend(make_cgroups(&named, true));
 
     // Any start sweeps.
     let r = env.python("print('swept')", &[]);
