@@ -50,7 +50,7 @@ step "Python conformance (native CPython 3.15's recorded output vs nestbox)"
 tests/python-conformance/run.sh "$bin" --threshold 91
 
 step "bash and Python conformance through nestbox serve (prepared pooled sandboxes; same expectations)"
-tests/conformance-server.sh "$bin" bash --threshold 95
+tests/conformance-server.sh "$bin" bash --threshold 98
 tests/conformance-server.sh "$bin" python --threshold 91
 
 if [ "${NESTBOX_SKIP_OPEN_WEBUI:-0}" = 1 ]; then
