@@ -5,12 +5,13 @@
 #
 # Each case runs as nestbox runs it, as closely as a normal machine allows:
 #   - the script is a file named main.sh in a directory of its own ($T/code/main.sh, run as
-#     `bash $T/code/main.sh`, like nestbox's `bash /code/main.sh`);
+#     `bash $T/code/main.sh`, like nestbox's `bash /code/main.sh`, whose messages and `$0` name it
+#     `main.sh` as `bash main.sh` would);
 #   - its working directory is a fresh, empty directory ($T/work, like nestbox's /work);
 #   - a clean, fixed environment: env -i HOME=/tmp PATH=/usr/bin:/bin LANG=C.UTF-8
 #     (the bash plugin's manifest gives the same three variables), stdin from /dev/null.
 # Then, in stdout and stderr, and only there, two strings are rewritten:
-#   $T/code/main.sh -> /code/main.sh   (bash's error messages and $0 name the script)
+#   $T/code/main.sh -> main.sh         (bash's error messages and $0 name the script)
 #   $T/work         -> /work           (pwd and paths under the working directory)
 # Nothing else is normalised: the expected files are what bash printed.
 set -euo pipefail
@@ -32,7 +33,7 @@ for case in "${cases[@]}"; do
     (cd "$T/work" && env -i HOME=/tmp PATH=/usr/bin:/bin LANG=C.UTF-8 \
         timeout "$TIMEOUT" "$BASH_BIN" "$T/code/main.sh" </dev/null >"$T/stdout" 2>"$T/stderr") || status=$?
     for stream in stdout stderr; do
-        sed -e "s|$T/code/main.sh|/code/main.sh|g" -e "s|$T/work|/work|g" "$T/$stream" \
+        sed -e "s|$T/code/main.sh|main.sh|g" -e "s|$T/work|/work|g" "$T/$stream" \
             >"$here/expected/$name.$stream"
     done
     echo "$status" >"$here/expected/$name.status"

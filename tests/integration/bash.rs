@@ -21,7 +21,7 @@ python4 2>&1 || echo "status $?"
     assert_eq!(r.status(), "OK", "{r:?}");
     assert_eq!(
         r.out(),
-        "/work/sub ['a', 'b'] PIPED\nhi\nwritten by python\n/code/main.sh: line 12: python4: command not found\nstatus 127\n"
+        "/work/sub ['a', 'b'] PIPED\nhi\nwritten by python\nmain.sh: line 12: python4: command not found\nstatus 127\n"
     );
     let paths: Vec<&str> = r.json["files"]
         .as_array()

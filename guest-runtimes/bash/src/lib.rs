@@ -1,7 +1,7 @@
 //! nestbox's bash plugin: a WASI preview 1 reactor running one script with bashkit.
 //!
 //! The host calls `_initialize`, then [`run`], whose return value is the script's exit status.
-//! WASI argv is `["bash", "/code/main.sh", args...]`; the script runs in `$NESTBOX_CWD` (`/work`),
+//! WASI argv is `["bash", "/code/main.sh", args...]` (messages and `$0` call it `main.sh`); the script runs in `$NESTBOX_CWD` (`/work`),
 //! with `/work`, `/tmp` (read-write) and `/code` (read-only) mapped to the preopened directories,
 //! and every command bashkit does not implement is asked of the host (see `hostcall.rs`).
 
@@ -17,6 +17,8 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Where the host puts the code file.
+const CODE_DIR: &str = "/code/";
 /// Where the script runs when the host does not say (`NESTBOX_CWD`).
 const DEFAULT_CWD: &str = "/work";
 /// Exit status for a script that cannot be read, as bash gives for a missing file.
@@ -49,7 +51,13 @@ fn run_script() -> i32 {
         }
     };
 
-    hostcall::set_script(&script_path, &script);
+    // The name bash's messages and `$0` give the script: the host's code file is named as the
+    // user knows it (`main.sh`, as `bash main.sh` would), not by the folder nestbox puts it in.
+    let shown = match script_path.strip_prefix(CODE_DIR) {
+        Some(name) if !name.contains('/') => name.to_string(),
+        _ => script_path.clone(),
+    };
+    hostcall::set_script(&shown, &script);
 
     let mut cwd = DEFAULT_CWD.to_string();
     let mut env = Vec::new();
@@ -92,7 +100,7 @@ fn run_script() -> i32 {
     }
 
     let mut options = ExecOptions::new()
-        .arg0(script_path.clone())
+        .arg0(shown.clone())
         .positional(args.iter().skip(2).cloned());
     if !stdin.is_empty() {
         options = options.stdin(stdin);
@@ -119,11 +127,11 @@ fn run_script() -> i32 {
         Ok(r) => r.exit_code,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            if let Some(report) = e.syntax_report(&script_path, &script) {
+            if let Some(report) = e.syntax_report(&shown, &script) {
                 eprint!("{report}");
                 return 2;
             }
-            eprintln!("{script_path}: {e}");
+            eprintln!("{shown}: {e}");
             STATUS_SHELL_ERROR
         }
     }
