@@ -12,8 +12,10 @@ use super::progress::Compiling;
 use crate::execute::Nestbox;
 use crate::result::Status;
 use crate::server::listen::ConnLimits;
+use crate::server::rate_limit::Rate;
+use crate::server::tls::TlsFiles;
 use crate::server::token::{self, TokenSource};
-use crate::server::{self, ServeConfig};
+use crate::server::{self, ServeConfig, ServeError};
 use crate::settings::LoadedSettings;
 
 const AFTER_HELP: &str = "\
@@ -29,14 +31,21 @@ the body is read. The token (16 characters or more) comes from --token-file, els
 NESTBOX_SERVER_TOKEN, else a random one written to <state dir>/serve.token (mode 0600), where
 `nestbox run --server` finds it too.
 
+--listen on a non-loopback address (0.0.0.0, ::, a pod IP) is refused unless the token comes
+from --token-file or NESTBOX_SERVER_TOKEN; without --tls-cert/--tls-key such a listener is
+warned about (the token crosses the network in clear). TLS and the rate limit apply to the TCP
+listeners only; the unix socket stays plain and unlimited.
+
 Input files travel as content (content_base64); a job naming a host path is refused with 400.
 The socket is owner-only (0600); an existing socket is replaced only when nobody accepts on it.
 Each connection serves one request; its head must arrive within --header-timeout-seconds and
 its body within --body-timeout-seconds; beyond --max-connections, new connections are closed.
 
-Example:
+Examples:
   nestbox serve &
-  nestbox run --server /var/lib/nestbox/serve.sock --lang python --code 'print(1)'";
+  nestbox run --server /var/lib/nestbox/serve.sock --lang python --code 'print(1)'
+  NESTBOX_SERVER_TOKEN=... nestbox serve --listen 0.0.0.0:8089 \\
+      --tls-cert tls.crt --tls-key tls.key --rate-limit-per-ip 60/m";
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
@@ -44,9 +53,24 @@ pub struct ServeArgs {
     /// Unix socket to listen on [default: <state dir>/serve.sock].
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Also listen on this loopback TCP address, such as 127.0.0.1:8089.
+    /// Also listen on this TCP address, such as 127.0.0.1:8089 (repeatable). A non-loopback
+    /// address (0.0.0.0 and :: included) needs a token you chose: --token-file or
+    /// NESTBOX_SERVER_TOKEN.
     #[arg(long, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
+    listen: Vec<SocketAddr>,
+    /// Serve TLS on every --listen address with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// Requests per client IP address on the --listen addresses, such as 5/s or 60/m (per /64
+    /// for IPv6); beyond it, 429 with Retry-After. /healthz and /readyz are not limited.
+    #[arg(long, value_name = "N/s|N/m|N/h")]
+    rate_limit_per_ip: Option<String>,
+    /// Requests a client may make at once above --rate-limit-per-ip [default: N of N/unit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit_burst: Option<u32>,
     /// A file holding the bearer token clients must send.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
@@ -85,10 +109,13 @@ pub struct ServeArgs {
 
 pub fn main(loaded: LoadedSettings, args: ServeArgs) -> CommandResult {
     init_logging(args.log_json);
+    let tls = TlsFiles::from_flags(args.tls_cert, args.tls_key).map_err(ServeError::from)?;
+    let rate_limit = Rate::from_flags(args.rate_limit_per_ip.as_deref(), args.rate_limit_burst)
+        .map_err(ServeError::from)?;
     let state_dir = loaded.settings.state_dir.clone();
     let env_token = std::env::var(token::TOKEN_ENV).ok();
     let (token, from) = token::load(args.token_file.as_deref(), env_token, &state_dir)?;
-    if let TokenSource::StateDir(path) = from {
+    if let TokenSource::StateDir(path) = &from {
         tracing::info!(token_file = %path.display(), "using the token in this file");
     }
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -98,6 +125,9 @@ pub fn main(loaded: LoadedSettings, args: ServeArgs) -> CommandResult {
             .unwrap_or_else(|| server::default_socket(&state_dir)),
         listen: args.listen,
         token,
+        token_source: from,
+        tls,
+        rate_limit,
         pool: server::pool::Sizing {
             target: args.pool.unwrap_or(cpus),
             idle_floor: args.pool_idle_floor,

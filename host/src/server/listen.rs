@@ -2,7 +2,8 @@
 //! accepted), a deadline for the request head, one request per connection, one file descriptor
 //! per connection, and a graceful stop.
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +32,24 @@ pub struct ConnLimits {
 pub struct PeerSocket(RawFd);
 
 impl PeerSocket {
-    /// True once the peer has closed its end (a zero-byte peek).
+    /// True once the peer has closed its end: the kernel reports it hung up (POLLRDHUP, which
+    /// also sees a TLS client whose close_notify alert is still unread), or a peek reads zero
+    /// bytes.
     pub fn closed(&self) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        // SAFETY: the descriptor is the connection's own and stays open while its request is
+        // being handled, which is the only time a PeerSocket is used (see above).
+        let fd = unsafe { BorrowedFd::borrow_raw(self.0) };
+        // nix has no name for Linux's POLLRDHUP.
+        let rdhup = PollFlags::from_bits_retain(libc::POLLRDHUP);
+        let mut fds = [PollFd::new(fd, rdhup)];
+        if poll(&mut fds, PollTimeout::ZERO).is_ok_and(|n| n > 0)
+            && fds[0]
+                .revents()
+                .is_some_and(|r| r.intersects(rdhup | PollFlags::POLLHUP | PollFlags::POLLERR))
+        {
+            return true;
+        }
         let mut byte = [0u8; 1];
         matches!(
             nix::sys::socket::recv(
@@ -45,23 +62,71 @@ impl PeerSocket {
     }
 }
 
-/// A listener the server accepts on (its unix socket, or a loopback TCP port).
+/// The client's address of a TCP connection (none on the unix socket), for the rate limit.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub Option<IpAddr>);
+
+/// A listener the server accepts on (its unix socket, a TCP port, or a TCP port with TLS).
+/// Accepting is quick; `open` (the TLS handshake) runs in the connection's own task, within the
+/// header deadline, so a slow client never holds up the others.
 pub trait Accept: Send + 'static {
-    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + AsRawFd + Send + Unpin + 'static;
-    fn accept_one(&self) -> impl Future<Output = std::io::Result<Self::Io>> + Send;
+    type Stream: AsRawFd + Send + 'static;
+    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static;
+    /// A new connection and the client's address (none on a unix socket).
+    fn accept_one(
+        &self,
+    ) -> impl Future<Output = std::io::Result<(Self::Stream, Option<IpAddr>)>> + Send;
+    fn open(
+        &self,
+        stream: Self::Stream,
+    ) -> impl Future<Output = std::io::Result<Self::Io>> + Send + 'static;
 }
 
 impl Accept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
     type Io = tokio::net::UnixStream;
-    async fn accept_one(&self) -> std::io::Result<Self::Io> {
-        self.accept().await.map(|(s, _)| s)
+    async fn accept_one(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
+        self.accept().await.map(|(s, _)| (s, None))
+    }
+    fn open(
+        &self,
+        stream: Self::Stream,
+    ) -> impl Future<Output = std::io::Result<Self::Io>> + Send + 'static {
+        std::future::ready(Ok(stream))
     }
 }
 
 impl Accept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
     type Io = tokio::net::TcpStream;
-    async fn accept_one(&self) -> std::io::Result<Self::Io> {
-        self.accept().await.map(|(s, _)| s)
+    async fn accept_one(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
+        self.accept().await.map(|(s, a)| (s, Some(a.ip())))
+    }
+    fn open(
+        &self,
+        stream: Self::Stream,
+    ) -> impl Future<Output = std::io::Result<Self::Io>> + Send + 'static {
+        std::future::ready(Ok(stream))
+    }
+}
+
+/// A TCP listener whose connections speak TLS.
+pub struct TlsListener {
+    pub tcp: tokio::net::TcpListener,
+    pub acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl Accept for TlsListener {
+    type Stream = tokio::net::TcpStream;
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    async fn accept_one(&self) -> std::io::Result<(Self::Stream, Option<IpAddr>)> {
+        self.tcp.accept_one().await
+    }
+    fn open(
+        &self,
+        stream: Self::Stream,
+    ) -> impl Future<Output = std::io::Result<Self::Io>> + Send + 'static {
+        self.acceptor.accept(stream)
     }
 }
 
@@ -80,7 +145,7 @@ pub async fn serve<L: Accept>(
             r = listener.accept_one() => r,
             _ = stop.wait_for(|s| *s) => break,
         };
-        let stream = match accepted {
+        let (stream, addr) = match accepted {
             Ok(s) => s,
             Err(e) => {
                 // Out of descriptors or memory: wait a little instead of spinning.
@@ -99,15 +164,31 @@ pub async fn serve<L: Accept>(
             continue;
         };
         let peer = PeerSocket(stream.as_raw_fd());
-        let service = TowerToHyperService::new(app.clone().layer(axum::Extension(peer)));
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.header_timeout)
-            .keep_alive(false)
-            .serve_connection(TokioIo::new(stream), service);
+        let app = app
+            .clone()
+            .layer(axum::Extension(peer))
+            .layer(axum::Extension(PeerAddr(addr)));
+        let opening = listener.open(stream);
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            // The TLS handshake counts against the header deadline.
+            let io = match tokio::time::timeout(limits.header_timeout, opening).await {
+                Ok(Ok(io)) => io,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "opening a connection failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!("a connection did not finish its TLS handshake in time");
+                    return;
+                }
+            };
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
             let mut conn = std::pin::pin!(conn);
             let mut stopping = false;
             loop {

@@ -36,6 +36,7 @@ pub struct Metrics {
     pub running: Gauge<i64, AtomicI64>,
     pub rejected: Counter,
     pub refused_connections: Counter,
+    pub rate_limited: Counter,
 }
 
 impl Metrics {
@@ -88,8 +89,15 @@ impl Metrics {
             "Connections closed on accept because --max-connections were open",
             refused_connections.clone(),
         );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited_requests",
+            "Requests refused with 429 because their client address went over --rate-limit-per-ip",
+            rate_limited.clone(),
+        );
         Metrics {
             registry,
+            rate_limited,
             refused_connections,
             executions,
             latency,

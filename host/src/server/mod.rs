@@ -1,14 +1,18 @@
-//! `nestbox serve`: a warm pool of single-use gVisor sandboxes behind a local HTTP API (a unix
-//! socket, and optionally 127.0.0.1:PORT), with a bearer token, bounded concurrency and queue,
-//! metrics, and a graceful shutdown that leaves no sandbox, cgroup or bundle behind.
+//! `nestbox serve`: a warm pool of single-use gVisor sandboxes behind an HTTP API (a unix socket,
+//! and optionally TCP addresses: non-loopback ones only with a chosen token, TLS optional), with
+//! a bearer token, bounded concurrency and queue, an optional per-client-IP rate limit, metrics,
+//! and a graceful shutdown that leaves no sandbox, cgroup or bundle behind.
 
 pub mod api;
 pub mod client;
+pub mod exposure;
 pub mod job;
 pub mod listen;
 pub mod metrics;
 pub mod pool;
+pub mod rate_limit;
 pub mod socket;
+pub mod tls;
 pub mod token;
 
 use std::net::SocketAddr;
@@ -36,8 +40,15 @@ const FINISH_AFTER_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub socket: PathBuf,
-    pub listen: Option<SocketAddr>,
+    /// TCP addresses to listen on too (see [`exposure::check`]).
+    pub listen: Vec<SocketAddr>,
     pub token: token::Token,
+    /// Where the token came from: a non-loopback address needs one the operator chose.
+    pub token_source: token::TokenSource,
+    /// TLS on every TCP listener.
+    pub tls: Option<tls::TlsFiles>,
+    /// Requests per client address on the TCP listeners.
+    pub rate_limit: Option<rate_limit::Rate>,
     /// Idle sandboxes kept per plugin, and after how long without requests they shrink to
     /// the idle floor.
     pub pool: pool::Sizing,
@@ -65,11 +76,12 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "--listen {0} is not a loopback address; nestbox serve only listens on 127.0.0.1 or ::1 \
-         (put a reverse proxy with TLS in front for anything else)"
-    )]
-    NotLoopback(SocketAddr),
+    #[error(transparent)]
+    Exposure(#[from] exposure::ExposureError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    RateLimit(#[from] rate_limit::RateError),
 }
 
 /// Run the server until SIGTERM or SIGINT.
@@ -78,11 +90,15 @@ pub async fn serve(
     config: ServeConfig,
     progress: Arc<dyn Progress + Send + Sync>,
 ) -> Result<(), ServeError> {
-    if let Some(addr) = config.listen
-        && !addr.ip().is_loopback()
-    {
-        return Err(ServeError::NotLoopback(addr));
+    // Addresses, token and TLS files are checked before anything boots.
+    for warning in exposure::check(&config.listen, &config.token_source, config.tls.is_some())? {
+        tracing::warn!("{warning}");
     }
+    let acceptor = config
+        .tls
+        .as_ref()
+        .map(tls::TlsFiles::acceptor)
+        .transpose()?;
     // A socket path that is not ours to take refuses the start before anything boots (and is
     // checked again when binding, once the pool is being filled).
     socket::ensure_free(&config.socket)?;
@@ -122,21 +138,27 @@ pub async fn serve(
 
     let unix = socket::bind(&config.socket)?;
     let _socket_file = RemoveOnDrop(config.socket.clone());
-    let tcp = match config.listen {
-        Some(addr) => Some(
-            tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|source| ServeError::Listen {
-                    what: addr.to_string(),
-                    source,
-                })?,
-        ),
-        None => None,
-    };
+    let mut tcp = Vec::new();
+    for &addr in &config.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Listen {
+                what: addr.to_string(),
+                source,
+            })?;
+        tcp.push(listener);
+    }
+    let bound: Vec<String> = tcp
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.to_string())
+        .collect();
 
     tracing::info!(
         socket = %config.socket.display(),
-        listen = ?config.listen,
+        listen = ?bound,
+        tls = acceptor.is_some(),
+        rate_limit = ?config.rate_limit,
         pool = config.pool.target,
         idle_floor = config.pool.idle_floor,
         max_concurrency = config.max_concurrency,
@@ -169,28 +191,46 @@ pub async fn serve(
     let max_connections = config.connections.max_connections.max(1);
     let conn_slots = Arc::new(Semaphore::new(max_connections));
     let refused = state.metrics.refused_connections.clone();
-    let unix_server = listen::serve(
-        unix,
-        app.clone(),
-        config.connections,
-        conn_slots.clone(),
-        refused.clone(),
-        stop_rx.clone(),
-    );
-    match tcp {
-        Some(tcp) => {
-            let tcp_server = listen::serve(
-                tcp,
+    let tcp_app = match config.rate_limit {
+        Some(rate) => app.clone().layer(axum::middleware::from_fn_with_state(
+            Arc::new(rate_limit::Limiter::new(
+                rate,
+                state.metrics.rate_limited.clone(),
+            )),
+            rate_limit::check,
+        )),
+        None => app.clone(),
+    };
+    let mut servers: Vec<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> =
+        vec![Box::pin(listen::serve(
+            unix,
+            app,
+            config.connections,
+            conn_slots.clone(),
+            refused.clone(),
+            stop_rx.clone(),
+        ))];
+    for listener in tcp {
+        let (app, limits, slots) = (tcp_app.clone(), config.connections, conn_slots.clone());
+        let (refused, stop_rx) = (refused.clone(), stop_rx.clone());
+        servers.push(match &acceptor {
+            Some(acceptor) => Box::pin(listen::serve(
+                listen::TlsListener {
+                    tcp: listener,
+                    acceptor: acceptor.clone(),
+                },
                 app,
-                config.connections,
-                conn_slots.clone(),
+                limits,
+                slots,
                 refused,
                 stop_rx,
-            );
-            tokio::join!(unix_server, tcp_server);
-        }
-        None => unix_server.await,
+            )),
+            None => Box::pin(listen::serve(
+                listener, app, limits, slots, refused, stop_rx,
+            )),
+        });
     }
+    futures_util::future::join_all(servers).await;
     // No more connections are accepted; let the open ones finish (their executions are cut off
     // when the grace period ends), but not for ever: a client that does not read its answer
     // does not hold the shutdown.
