@@ -5,6 +5,7 @@ mod bash;
 mod core;
 mod gvisor;
 mod install;
+mod network;
 mod plugins;
 mod python;
 mod selftest;

@@ -68,6 +68,7 @@ impl CliError {
             | CliError::Pin(_)
             | CliError::Token(_)
             | CliError::UnknownPlugin { .. } => Status::InvalidInput,
+            CliError::Serve(e) if e.is_bad_flags() => Status::InvalidInput,
             CliError::Setup(_)
             | CliError::Registry(_)
             | CliError::Runtime(_)

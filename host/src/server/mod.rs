@@ -84,6 +84,17 @@ pub enum ServeError {
     RateLimit(#[from] rate_limit::RateError),
 }
 
+impl ServeError {
+    /// True for flags that cannot work together or files that do not fit them (exit code
+    /// INVALID_INPUT), as opposed to a failure of the machine.
+    pub fn is_bad_flags(&self) -> bool {
+        matches!(
+            self,
+            ServeError::Exposure(_) | ServeError::Tls(_) | ServeError::RateLimit(_)
+        )
+    }
+}
+
 /// Run the server until SIGTERM or SIGINT.
 pub async fn serve(
     nestbox: Arc<Nestbox>,
