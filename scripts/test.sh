@@ -37,6 +37,9 @@ for manifest in Cargo.toml guest-runtimes/bash/Cargo.toml; do
 done
 echo "lints and supply-chain checks took $(($(date +%s) - lint_start)) s"
 
+step "Kubernetes manifests (deploy/kubernetes, offline schemas)"
+scripts/validate-manifests.sh
+
 step "Unit and integration tests (real runsc, real plugins)"
 cargo test --release --locked
 
