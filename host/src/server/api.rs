@@ -11,7 +11,8 @@
 //! Every result, including refusals, is a `RunResult`, with HTTP 200 when an execution was
 //! attempted; 400 for a body that is not a job; 401 without the token; 408 for a body that does
 //! not arrive in time; 413 for a body over [`MAX_REQUEST_BYTES`]; 429 (with Retry-After) when the
-//! queue is full; 503 while shutting down.
+//! queue is full (or, on TCP, the client's address is over its rate: `rate_limit.rs`); 503 while
+//! shutting down.
 //!
 //! The token is checked on the request head alone, before any byte of the body is read; a body
 //! is read only for an authorised request that got a place in the queue, within a deadline.
