@@ -184,9 +184,7 @@ async def both(tool, loaded, server: Served, method: str, code: str, **kw):
     return parse_answer(local), local_events, parse_answer(remote), http_events
 
 
-async def test_a_chart_is_shown_inline_from_open_webui_storage(
-    owui, tool, loaded, servers
-) -> None:
+async def test_a_chart_is_shown_inline_from_open_webui_storage(owui, tool, loaded, servers) -> None:
     me = user("http-chart")
     local, local_events, remote, events = await both(
         tool, loaded, servers.a, "run_python_code", CHART_CODE, __user__=me
