@@ -353,3 +353,35 @@ async def test_the_action_over_http(owui, functions, nestbox, servers, monkeypat
     assert f"![chart.png]({chart['url']})" in events.messages()
     _, data = await stored(owui, chart["url"])
     assert data == CHART
+
+
+async def test_https_to_a_plain_http_server_is_a_tls_failure(loaded, servers) -> None:
+    point(loaded, servers.a)
+    loaded.instance.valves = loaded.module.Tools.Valves(
+        NESTBOX_SERVER=servers.a.url.replace("http://", "https://"),
+        NESTBOX_SERVER_TOKEN_FILE=str(servers.a.token_file),
+    )
+    text = await loaded.instance.run_python_code("print(1)", __user__=user())
+    answer = parse_answer(text)
+    assert answer["status"] == "SANDBOX_ERROR" and text.startswith("Error: "), text
+    assert "TLS connection" in answer["message"] and "--tls-cert" in answer["message"], answer
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "words"),
+    [
+        (401, "", ["refused the token", "NESTBOX_SERVER_TOKEN_FILE", "NESTBOX_SERVER_TOKEN"]),
+        (429, "1", ["busy", "try again in 1 s", "NESTBOX_SERVER_FALLBACK_TO_COLD"]),
+        (413, "", ["too large", "MiB"]),
+        (503, "", ["shutting down"]),
+        (500, "", ["answered HTTP 500", "server's log"]),
+        (502, "", ["answered HTTP 502"]),
+    ],
+)
+def test_refusals_say_what_to_fix(tools, status: int, retry_after: str, words: list[str]) -> None:
+    """What each HTTP answer that is not a result becomes (the busy and failing cases, which
+    a healthy test server does not give on demand)."""
+    problem = tools._http_refusal(status, retry_after)
+    for word in words:
+        assert word in str(problem), (word, str(problem))
+    assert problem.retry == (status in (429, 503))
