@@ -25,7 +25,8 @@ pub fn attach(work: &Path, files: &mut [FileEntry], cap_bytes: u64) -> usize {
         match read(work, entry, cap_bytes.saturating_sub(used), cap_bytes) {
             Ok(bytes) => {
                 used += bytes.len() as u64;
-                entry.content_base64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+                entry.content_base64 =
+                    Some(base64::engine::general_purpose::STANDARD.encode(bytes));
                 entry.content_omitted = None;
             }
             Err(reason) => {
@@ -52,8 +53,7 @@ fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, 
         ));
     }
     let rel = Path::new(&entry.path);
-    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_)))
-    {
+    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
         return Err("the listed name is not a plain relative path".into());
     }
     // Every directory on the way is checked too: none may be a symbolic link.
@@ -175,8 +175,14 @@ mod tests {
             .map(|f| f.content_omitted.as_deref().unwrap())
             .collect();
         assert!(reasons[0].contains("could not be opened"), "{reasons:?}");
-        assert!(reasons[1].contains("no longer a plain directory"), "{reasons:?}");
+        assert!(
+            reasons[1].contains("no longer a plain directory"),
+            "{reasons:?}"
+        );
         assert!(reasons[2].contains("plain relative path"), "{reasons:?}");
-        assert!(reasons[3].contains("changed after it was listed"), "{reasons:?}");
+        assert!(
+            reasons[3].contains("changed after it was listed"),
+            "{reasons:?}"
+        );
     }
 }

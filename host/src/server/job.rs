@@ -106,7 +106,11 @@ mod tests {
         assert!(!plain.return_files);
         assert!(!Job::from(plain.clone()).return_files);
         // Off is not even written: a client of an older server sends the same body as before.
-        assert!(!serde_json::to_string(&plain).unwrap().contains("return_files"));
+        assert!(
+            !serde_json::to_string(&plain)
+                .unwrap()
+                .contains("return_files")
+        );
         let asked = parse(r#"{"language":"python","code":"1","return_files":true}"#).unwrap();
         assert!(Job::from(asked).return_files);
         assert!(parse(r#"{"language":"python","code":"1","return_files":"yes"}"#).is_err());
