@@ -385,3 +385,24 @@ def test_refusals_say_what_to_fix(tools, status: int, retry_after: str, words: l
     for word in words:
         assert word in str(problem), (word, str(problem))
     assert problem.retry == (status in (429, 503))
+
+
+async def test_a_server_that_never_answers_times_out(loaded, monkeypatch, tmp_path: Path) -> None:
+    """A listener that takes the connection and never answers: the run ends when its time
+    limit plus the grace period (made 0 here) has passed, and says so."""
+    import socket
+
+    monkeypatch.setattr(loaded.module, "_CHILD_GRACE_SECONDS", 0)
+    token = tmp_path / "token"
+    token.write_text("x" * 32)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        loaded.instance.valves = loaded.module.Tools.Valves(
+            NESTBOX_SERVER=url, NESTBOX_SERVER_TOKEN_FILE=str(token), MAX_RUNTIME_SECONDS=1
+        )
+        text = await loaded.instance.run_python_code("print(1)", __user__=user())
+    answer = parse_answer(text)
+    assert answer["status"] == "SANDBOX_ERROR" and text.startswith("Error: "), text
+    assert "did not answer within 1 s" in answer["message"], answer
