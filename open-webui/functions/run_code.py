@@ -1417,7 +1417,7 @@ async def _http_call(settings: _Settings, method: str, route: str, body: Any, se
                 _http_url(settings, route),
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
-                ssl=tls if tls is not None else None,
+                ssl=tls if tls is not None else True,
                 allow_redirects=False,
             ) as response,
         ):

@@ -406,3 +406,28 @@ async def test_a_server_that_never_answers_times_out(loaded, monkeypatch, tmp_pa
     answer = parse_answer(text)
     assert answer["status"] == "SANDBOX_ERROR" and text.startswith("Error: "), text
     assert "did not answer within 1 s" in answer["message"], answer
+
+
+async def test_the_quotas_of_the_local_storage_apply(owui, loaded, servers) -> None:
+    """MAX_FILES_PER_EXECUTION refuses a run's files (STORAGE_ERROR, listed without links);
+    MAX_FILES_PER_USER evicts the same user's oldest run, and only files this Tool stored."""
+    me = user("http-quota")
+    other = await stored_file(owui, "http-quota", "mine.txt", b"uploaded by the user")
+    point(loaded, servers.a, MAX_FILES_PER_USER=2, MAX_FILES_PER_EXECUTION=2)
+    two = "open('a.txt', 'w').write('a')\nopen('b.txt', 'w').write('b')\n"
+    first = parse_answer(await loaded.instance.run_python_code(two, __user__=me))
+    assert first["status"] == "OK" and len(first["files"]) == 2, first
+    one = "open('c.txt', 'w').write('c')\n"
+    second = parse_answer(await loaded.instance.run_python_code(one, __user__=me))
+    assert second["status"] == "OK", second
+    assert "removed this user's 1 oldest execution(s)" in " ".join(second["notices"]), second
+    for gone in first["files"]:
+        assert await owui.Files.get_file_by_id(FILE_URL.fullmatch(gone["url"]).group(1)) is None
+    _, data = await stored(owui, second["files"][0]["url"])
+    assert data == b"c"
+    assert await owui.Files.get_file_by_id(other) is not None  # not the Tool's: never counted
+    point(loaded, servers.a, MAX_FILES_PER_EXECUTION=1)
+    refused = parse_answer(await loaded.instance.run_python_code(two, __user__=me))
+    assert refused["status"] == "STORAGE_ERROR", refused
+    assert "MAX_FILES_PER_EXECUTION" in refused["message"], refused
+    assert [f.get("url") for f in refused["files"]] == [None, None], refused
