@@ -287,7 +287,8 @@ fn the_api_answers_with_the_cli_contract_from_the_pool() {
 #[test]
 fn return_files_brings_the_contents_up_to_the_cap_and_says_why_for_the_rest() {
     use base64::Engine as _;
-    let env = Env::new().with("NESTBOX_MAX_RETURNED_MEGABYTES", "1");
+    let store = tempfile::tempdir().unwrap();
+    let env = crate::util::storage_env(store.path()).with("NESTBOX_MAX_RETURNED_MEGABYTES", "1");
     let server = Server::start_in(env, &[]);
     let code = "open('small.txt', 'w').write('hello')\n\
                 open('big.bin', 'wb').write(b'x' * (1024 * 1024 + 1))\n\
@@ -319,6 +320,23 @@ fn return_files_brings_the_contents_up_to_the_cap_and_says_why_for_the_rest() {
     assert_eq!(r["files"][0]["path"], "f.txt", "{r}");
     assert!(r["files"][0].get("content_base64").is_none(), "{r}");
     assert!(r["files"][0].get("content_omitted").is_none(), "{r}");
+
+    // With keep_files_for_user too: kept first (an HTML file with .txt appended), and the
+    // contents are the bytes as the code wrote them.
+    let (_, r) = server.run(serde_json::json!({
+        "language": "python", "code": "open('p.html', 'w').write('<b>x</b>')",
+        "keep_files_for_user": "u1", "return_files": true,
+    }));
+    assert_eq!(r["status"], "OK", "{r}");
+    let f = &r["files"][0];
+    assert_eq!(f["path"], "p.html", "{r}");
+    assert!(f["url"].as_str().unwrap().ends_with("/p.html.txt"), "{r}");
+    let kept = store.path().join(f["storage_path"].as_str().unwrap());
+    assert_eq!(std::fs::read(kept).unwrap(), b"<b>x</b>");
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(f["content_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, b"<b>x</b>");
 }
 
 #[test]
