@@ -431,3 +431,22 @@ async def test_the_quotas_of_the_local_storage_apply(owui, loaded, servers) -> N
     assert refused["status"] == "STORAGE_ERROR", refused
     assert "MAX_FILES_PER_EXECUTION" in refused["message"], refused
     assert [f.get("url") for f in refused["files"]] == [None, None], refused
+
+
+async def test_fallback_to_cold_when_the_server_is_down(tools, storage: Path) -> None:
+    """With NESTBOX_SERVER_FALLBACK_TO_COLD an unreachable server sends the run to a fresh
+    local sandbox (which needs the local program), and a notice says so."""
+    token = storage / "token"
+    token.write_text("x" * 32)
+    instance = tools.Tools()
+    instance.valves = tools.Tools.Valves(
+        NESTBOX_SERVER=f"http://127.0.0.1:{free_port()}",
+        NESTBOX_SERVER_TOKEN_FILE=str(token),
+        NESTBOX_SERVER_FALLBACK_TO_COLD=True,
+        WEB_ACCESSIBLE_DIRECTORY_PATH=str(storage),
+    )
+    code = "print('cold')\nopen('f.txt', 'w').write('x')\n"
+    answer = parse_answer(await instance.run_python_code(code, __user__=user("http-cold")))
+    assert (answer["status"], answer["stdout"]) == ("OK", "cold\n"), answer
+    assert answer["files"][0]["url"].startswith("/cache/functions/run_code/user_files/"), answer
+    assert any("cannot be reached" in n and "fresh sandbox" in n for n in answer["notices"])
