@@ -7,6 +7,7 @@ committed files differ from what it writes:
 
     src/tool_head.py, src/action_head.py   the front matter Open WebUI reads, per file
     src/shared.py                          imports and everything both files use
+    src/server_http.py                     both files: talking HTTP(S) to a `nestbox serve`
     src/tool.py, src/action.py             the Tool's `Tools` and the Action's `Action`
 
 In the Tool, the line `# @PYTHON_PACKAGES@` becomes the list of packages the python plugin has
@@ -33,10 +34,11 @@ REPO = Path(__file__).resolve().parent.parent
 MANIFEST = REPO / "plugins" / "python" / "plugin.toml"
 OPEN_WEBUI = REPO / "open-webui"
 SRC = OPEN_WEBUI / "src"
-# Each generated file: its head, the shared part, its own part.
+# Each generated file: its head, the shared parts, its own part.
+SHARED = ("shared.py", "server_http.py")
 OUTPUTS = {
-    Path("tools") / "run_code.py": ("tool_head.py", "shared.py", "tool.py"),
-    Path("functions") / "run_code.py": ("action_head.py", "shared.py", "action.py"),
+    Path("tools") / "run_code.py": ("tool_head.py", *SHARED, "tool.py"),
+    Path("functions") / "run_code.py": ("action_head.py", *SHARED, "action.py"),
 }
 PLACEHOLDER = "# @PYTHON_PACKAGES@\n"
 NOTICE = (
@@ -133,21 +135,21 @@ def block(packages: list[tuple[str, str]]) -> str:
 def generated(packages: list[tuple[str, str]], src: Path = SRC) -> dict[Path, str]:
     """Each output file's text (path relative to open-webui/), built from the parts in `src`."""
     out = {}
-    for target, (head, shared, own) in OUTPUTS.items():
+    for target, (head, *shared, own) in OUTPUTS.items():
         try:
-            parts = [(src / name).read_text(encoding="utf-8") for name in (head, shared, own)]
+            parts = [(src / name).read_text(encoding="utf-8") for name in (head, *shared, own)]
         except (OSError, UnicodeDecodeError) as e:
             raise GenerateError(f"{src}: a part cannot be read ({e}); restore it from git") from e
         if not parts[0].startswith('"""\n'):
             raise GenerateError(f"{src / head}: must start with a line of three quotes")
-        if own == "tool.py" and parts[2].count(PLACEHOLDER) != 1:
+        if own == "tool.py" and parts[-1].count(PLACEHOLDER) != 1:
             raise GenerateError(
                 f"{src / own}: expected the line {PLACEHOLDER.strip()!r} exactly once; "
                 "restore it from git"
             )
-        parts[2] = parts[2].replace(PLACEHOLDER, block(packages))
-        text = f"{parts[0].rstrip()}\n\n{NOTICE}\n{parts[1].strip()}\n\n\n{parts[2].strip()}\n"
-        out[target] = text
+        parts[-1] = parts[-1].replace(PLACEHOLDER, block(packages))
+        body = "\n\n\n".join(part.strip() for part in parts[1:])
+        out[target] = f"{parts[0].rstrip()}\n\n{NOTICE}\n{body}\n"
     return out
 
 

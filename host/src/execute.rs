@@ -354,6 +354,7 @@ impl Nestbox {
             sha256: ready.artifact_sha256.clone(),
         };
         let keep_for = checked.keep_files_for_user.clone();
+        let return_files = checked.return_files;
         let (mut result, dir) = match gvisor {
             None => {
                 notices.push(
@@ -371,6 +372,10 @@ impl Nestbox {
         };
         if let (Some(user), Some(left)) = (keep_for, &dir) {
             self.keep_files(&user, id, left.work(), &mut result);
+        }
+        if let (true, Some(left)) = (return_files, &dir) {
+            let cap = settings.max_returned_megabytes.saturating_mul(1024 * 1024);
+            crate::returned_files::attach(left.work(), &mut result.files, cap);
         }
         if let Some(left) = dir {
             // Tearing down (waiting for the sandbox to exit, unmounting) does not delay the

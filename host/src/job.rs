@@ -42,6 +42,10 @@ pub struct Job {
     /// opaque id: it is only hashed into a folder name, never used as a path or a host user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_files_for_user: Option<String>,
+    /// Return the contents of the files the code leaves in `/work` in the result, up to the
+    /// operator's `max_returned_megabytes` (see the README's "The job").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_files: bool,
 }
 
 /// A file given to the code, read-only, in `/work`.
@@ -75,6 +79,7 @@ pub struct CheckedJob {
     pub requested: RequestedLimits,
     pub input_files: Vec<InputFile>,
     pub keep_files_for_user: Option<String>,
+    pub return_files: bool,
 }
 
 /// Why a job was refused. Every message says what to do.
@@ -135,6 +140,7 @@ impl Job {
             requested,
             input_files: self.input_files,
             keep_files_for_user: self.keep_files_for_user,
+            return_files: self.return_files,
         })
     }
 }

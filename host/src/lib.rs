@@ -13,6 +13,7 @@ pub mod limits;
 mod module_graph;
 pub mod plugin;
 pub mod result;
+pub mod returned_files;
 pub mod runner;
 pub mod runtime;
 pub mod sandbox;

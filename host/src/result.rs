@@ -85,6 +85,13 @@ pub struct FileEntry {
     /// Where it was kept, relative to WEB_ACCESSIBLE_DIRECTORY_PATH (`--keep-files-for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_path: Option<String>,
+    /// The file's content, base64, when the job asked for `return_files` and it fitted under
+    /// the server's cap (`max_returned_megabytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<String>,
+    /// Why the content is not there, when the job asked for `return_files`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_omitted: Option<String>,
 }
 
 /// Which plugin ran the code.

@@ -317,6 +317,11 @@ settings! { |host|
     web_accessible_directory_url: String = "/cache/functions/run_code".to_string(),
         "CODE_EVAL_VALVE_OVERRIDE_WEB_ACCESSIBLE_DIRECTORY_URL", Text,
         "`/cache/functions/run_code`";
+    /// Most MiB of file contents one result carries when its job asks for `return_files` (all
+    /// files together; a file past it gets `content_omitted` instead). 0: contents are never
+    /// returned.
+    max_returned_megabytes: u64 = 32,
+        "NESTBOX_MAX_RETURNED_MEGABYTES", Count, "32";
     /// Cap on each of stdout and stderr, in bytes; the rest is cut and the run ends as OUTPUT_LIMIT.
     max_output_bytes: u64 = 1024 * 1024,
         "NESTBOX_MAX_OUTPUT_BYTES", Positive, "1048576";

@@ -298,6 +298,8 @@ impl Walk<'_> {
             size: meta.len(),
             sha256,
             url: None,
+            content_base64: None,
+            content_omitted: None,
             storage_path: None,
         });
     }

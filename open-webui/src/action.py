@@ -155,7 +155,7 @@ class Action:
         # would push a line on top of it for good. The run says how it went in the text it
         # appends, and in passing notifications (not stored).
         emitter = __event_emitter__
-        plugins = await asyncio.to_thread(_installed_plugins, _binary_of(self.valves))
+        plugins = await _plugins(self.valves)
         try:
             choice = _choose_block(_clicked_message(body).get("content") or "", plugins)
         except _Refusal as refusal:

@@ -1,4 +1,5 @@
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import html
@@ -8,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -80,13 +82,20 @@ class _Valves(BaseModel):
     )
     NESTBOX_SERVER: str = Field(
         default="",
-        description="A running `nestbox serve` (socket path or http://127.0.0.1:PORT) for warm "
-        "sandboxes; empty: a cold sandbox per run.",
+        description="A running `nestbox serve` for warm sandboxes: a socket path (through the "
+        "local nestbox program), or an http:// or https:// URL (called directly: no nestbox "
+        "program or runsc needed here; files are stored in Open WebUI); empty: a cold sandbox "
+        "per run.",
     )
     NESTBOX_SERVER_TOKEN_FILE: str = Field(
         default="",
         description="File holding the server's token (its --token-file); empty: the "
         "NESTBOX_SERVER_TOKEN variable of Open WebUI's process, else the server's serve.token.",
+    )
+    NESTBOX_SERVER_CA_FILE: str = Field(
+        default="",
+        description="For an https:// NESTBOX_SERVER with a private certificate: the PEM file of "
+        "that certificate or of its CA (then only it is trusted); empty: the system's CAs.",
     )
     NESTBOX_SERVER_FALLBACK_TO_COLD: bool = Field(
         default=False,
@@ -156,6 +165,7 @@ class _Settings:
     binary: str
     server: str
     server_token_file: str
+    server_ca_file: str
     server_fallback: bool
     networking: bool
     debug: bool
@@ -242,10 +252,13 @@ def _settings(valves: BaseModel) -> _Settings:
     env[_ENV_PREFIX + "WEB_ACCESSIBLE_DIRECTORY_PATH"] = storage_path
     if not storage_path:
         del env[_ENV_PREFIX + "WEB_ACCESSIBLE_DIRECTORY_PATH"]
+    server = values["NESTBOX_SERVER"].strip()
     return _Settings(
-        binary=_binary_of(valves),
-        server=values["NESTBOX_SERVER"].strip(),
+        # An HTTP(S) server needs no nestbox program here: it is not even looked for.
+        binary="" if _is_http(server) else _binary_of(valves),
+        server=server,
         server_token_file=values["NESTBOX_SERVER_TOKEN_FILE"].strip(),
+        server_ca_file=values["NESTBOX_SERVER_CA_FILE"].strip(),
         server_fallback=_parse_bool(
             values["NESTBOX_SERVER_FALLBACK_TO_COLD"], "NESTBOX_SERVER_FALLBACK_TO_COLD"
         ),
@@ -318,6 +331,9 @@ def _bounded_file(entry: dict) -> dict:
         out["url"] = url
         if isinstance(stored, str):
             out["storage_path"] = stored
+        # The first bytes of a file stored in Open WebUI (HTTP mode; never from JSON).
+        if isinstance(entry.get("head"), bytes):
+            out["head"] = entry["head"]
     return out
 
 
@@ -625,11 +641,15 @@ async def _progress(emitter: _Emitter, label: str) -> None:
         await _status(emitter, f"Running {label}… {elapsed:.0f} s", done=False)
 
 
-async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
+async def _execute(
+    job: _Job, emitter: _Emitter, label: str, settings: _Settings | None = None
+) -> _Outcome:
     """Run one job through nestbox; every failure comes back as a result, never an exception."""
     try:
-        settings = _settings(job.valves)
-        argv, notes = await _argv(job, settings)
+        settings = settings or _settings(job.valves)
+        argv, notes = [], []
+        if not _is_http(settings.server):
+            argv, notes = await _argv(job, settings)
     except _SettingsError as e:
         return _Outcome(_made_result("INVALID_INPUT", str(e)), None, job.language, job.code)
     if settings.server and settings.networking:
@@ -641,6 +661,8 @@ async def _execute(job: _Job, emitter: _Emitter, label: str) -> _Outcome:
             "gVisor could offer is the host's own). fix: set it to false",
         )
         return _Outcome(refused, settings, job.language, job.code)
+    if _is_http(settings.server):
+        return await _execute_http(job, settings, emitter, label)
     runtime = _effective_values(job.valves)["MAX_RUNTIME_SECONDS"].strip()
     deadline = (int(runtime) if runtime.isdigit() else 30) + _CHILD_GRACE_SECONDS
     ticker = asyncio.create_task(_progress(emitter, label))
@@ -941,14 +963,8 @@ def _inline_text(entry: dict, settings: _Settings) -> str | None:
     """The file's text when it is small enough to show in the chat, else None."""
     if entry.get("size", 0) > _INLINE_MAX_BYTES:
         return None
-    path = _stored_path(entry, settings)
-    if path is None:
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as f:
-            data = f.read(_INLINE_MAX_BYTES + 1)
-    except OSError:
+    data = _stored_head(entry, settings, _INLINE_MAX_BYTES + 1)
+    if data is None:
         return None
     if hashlib.sha256(data).hexdigest() != entry.get("sha256") or b"\0" in data:
         return None
@@ -990,22 +1006,37 @@ def _extension_kind(name: str) -> str | None:
     return _INLINE_IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
 
 
-def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
-    """True for a kept, non-empty PNG, JPEG, GIF or WebP file: its name and its URL end in that
-    type's extension and the stored file starts with that type's signature."""
-    url = entry.get("url") or ""
-    kind = _extension_kind(str(entry["path"]))
-    if not kind or not entry.get("size") or kind != _extension_kind(url.split("?")[0]):
-        return False
+def _stored_head(entry: dict, settings: _Settings | None, n: int) -> bytes | None:
+    """The first `n` bytes of a kept file: from memory for a file stored in Open WebUI (HTTP
+    mode), else read from the storage directory (never through a link); None if unreadable."""
+    if not entry.get("url"):
+        return None
+    if isinstance(entry.get("head"), bytes):
+        return entry["head"][:n]
     path = _stored_path(entry, settings) if settings else None
     if path is None:
-        return False
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
-            return _image_kind(f.read(16)) == kind
+            return f.read(n)
     except OSError:
+        return None
+
+
+def _is_inline_image(entry: dict, settings: _Settings | None) -> bool:
+    """True for a kept, non-empty PNG, JPEG, GIF or WebP file: its name ends in that type's
+    extension, the stored file starts with that type's signature, and it is served as that type
+    (the kept file's URL ends in the same extension; Open WebUI serves the ones it stores with
+    the type this Tool gave them, image/* only for such files)."""
+    url = entry.get("url") or ""
+    kind = _extension_kind(str(entry["path"]))
+    if not kind or not entry.get("size"):
         return False
+    if not isinstance(entry.get("head"), bytes) and kind != _extension_kind(url.split("?")[0]):
+        return False
+    head = _stored_head(entry, settings, 16)
+    return head is not None and _image_kind(head) == kind
 
 
 def _file_markdown(entry: dict, settings: _Settings | None) -> str:

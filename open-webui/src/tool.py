@@ -136,7 +136,7 @@ class Tools:
 
     def __init__(self) -> None:
         self.valves = self.Valves()
-        plugins = _installed_plugins(_binary_of(self.valves))
+        plugins = _plugins_now(self.valves)
         _check_package_list(plugins)
         names = ", ".join(p["name"] for p in plugins)
         Tools.run_code.__doc__ = _RUN_CODE_DOC.format(plugins=_plugin_summary(plugins), names=names)
@@ -176,7 +176,7 @@ class Tools:
         __files__: list | None = None,
     ) -> str:
         """Set from _RUN_CODE_DOC when the tool is loaded."""
-        plugins = await asyncio.to_thread(_installed_plugins, _binary_of(self.valves))
+        plugins = await _plugins(self.valves)
         name = _alias_map(plugins).get(language.strip().lower(), language.strip().lower())
         return await _run_for_model(self, name, code, __user__, __event_emitter__, __files__)
 

@@ -285,6 +285,61 @@ fn the_api_answers_with_the_cli_contract_from_the_pool() {
 }
 
 #[test]
+fn return_files_brings_the_contents_up_to_the_cap_and_says_why_for_the_rest() {
+    use base64::Engine as _;
+    let store = tempfile::tempdir().unwrap();
+    let env = crate::util::storage_env(store.path()).with("NESTBOX_MAX_RETURNED_MEGABYTES", "1");
+    let server = Server::start_in(env, &[]);
+    let code = "open('small.txt', 'w').write('hello')\n\
+                open('big.bin', 'wb').write(b'x' * (1024 * 1024 + 1))\n\
+                open('z.csv', 'w').write('a,b\\n1,2\\n')\n";
+    let (status, r) = server.run(serde_json::json!({
+        "language": "python", "code": code, "return_files": true,
+        "input_files": [{"name": "in.txt", "content_base64": "aW4="}],
+    }));
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["status"], "OK", "{r}");
+    let files = r["files"].as_array().unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(names, ["big.bin", "small.txt", "z.csv"], "{r}");
+    let content = |i: usize| {
+        base64::engine::general_purpose::STANDARD
+            .decode(files[i]["content_base64"].as_str().unwrap())
+            .unwrap()
+    };
+    // The 1 MiB + 1 file does not fit in 1 MiB; the files after it still do.
+    assert!(files[0].get("content_base64").is_none(), "{r}");
+    let why = files[0]["content_omitted"].as_str().unwrap();
+    assert!(why.contains("NESTBOX_MAX_RETURNED_MEGABYTES"), "{why}");
+    assert_eq!(content(1), b"hello");
+    assert_eq!(content(2), b"a,b\n1,2\n");
+    assert!(files[1].get("content_omitted").is_none(), "{r}");
+
+    // Not asked: no contents, no reasons.
+    let (_, r) = server.run(python("open('f.txt', 'w').write('x')"));
+    assert_eq!(r["files"][0]["path"], "f.txt", "{r}");
+    assert!(r["files"][0].get("content_base64").is_none(), "{r}");
+    assert!(r["files"][0].get("content_omitted").is_none(), "{r}");
+
+    // With keep_files_for_user too: kept first (an HTML file with .txt appended), and the
+    // contents are the bytes as the code wrote them.
+    let (_, r) = server.run(serde_json::json!({
+        "language": "python", "code": "open('p.html', 'w').write('<b>x</b>')",
+        "keep_files_for_user": "u1", "return_files": true,
+    }));
+    assert_eq!(r["status"], "OK", "{r}");
+    let f = &r["files"][0];
+    assert_eq!(f["path"], "p.html", "{r}");
+    assert!(f["url"].as_str().unwrap().ends_with("/p.html.txt"), "{r}");
+    let kept = store.path().join(f["storage_path"].as_str().unwrap());
+    assert_eq!(std::fs::read(kept).unwrap(), b"<b>x</b>");
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(f["content_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, b"<b>x</b>");
+}
+
+#[test]
 fn requests_without_the_token_are_refused() {
     let server = Server::start(&[]);
     for token in [None, Some("wrong-token-wrong-token")] {

@@ -66,10 +66,12 @@ def test_edited_output_is_stale(tmp_path: Path) -> None:
 
 
 def test_both_files_share_the_same_code(tools, functions) -> None:
-    """The shared part is written into both files once, from src/shared.py."""
-    shared = (REPO / "open-webui" / "src" / "shared.py").read_text().strip()
-    for path in (TOOL_FILE, FUNCTION_FILE):
-        assert shared in path.read_text(), path
+    """The shared parts are written into both files once, from src/shared.py and
+    src/server_http.py."""
+    for part in ("shared.py", "server_http.py"):
+        shared = (REPO / "open-webui" / "src" / part).read_text().strip()
+        for path in (TOOL_FILE, FUNCTION_FILE):
+            assert path.read_text().count(shared) == 1, (path, part)
 
 
 def _binary_json(*args: str) -> object:

@@ -331,6 +331,7 @@ fn job_from_args(args: &RunArgs, work_bytes: u64) -> Result<Job, InvalidInput> {
             .transpose()?,
         input_files,
         keep_files_for_user: args.keep_files_for.clone(),
+        return_files: false,
     })
 }
 

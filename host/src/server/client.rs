@@ -63,6 +63,7 @@ pub fn api_job(job: Job) -> Result<ApiJob, ClientError> {
         max_ram_mb: job.max_ram_mb,
         input_files,
         keep_files_for_user: job.keep_files_for_user,
+        return_files: job.return_files,
     })
 }
 

@@ -24,6 +24,10 @@ pub struct ApiJob {
     /// An Open WebUI user id, hashed into a storage folder name; never a path or a host user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_files_for_user: Option<String>,
+    /// Return each listed file's content in the result (`content_base64`), up to the server's
+    /// `max_returned_megabytes`; see the README's "The job".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_files: bool,
 }
 
 /// An input file as the API takes it: a name and its content, nothing else.
@@ -52,6 +56,7 @@ impl From<ApiJob> for Job {
                 })
                 .collect(),
             keep_files_for_user: j.keep_files_for_user,
+            return_files: j.return_files,
         }
     }
 }
@@ -93,6 +98,22 @@ mod tests {
         assert_eq!(job.input_files[0].source_path, None);
         assert_eq!(job.input_files[0].content_base64.as_deref(), Some("YQ=="));
         assert_eq!(job.keep_files_for_user.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn return_files_is_off_unless_asked_and_reaches_the_job() {
+        let plain = parse(r#"{"language":"python","code":"1"}"#).unwrap();
+        assert!(!plain.return_files);
+        assert!(!Job::from(plain.clone()).return_files);
+        // Off is not even written: a client of an older server sends the same body as before.
+        assert!(
+            !serde_json::to_string(&plain)
+                .unwrap()
+                .contains("return_files")
+        );
+        let asked = parse(r#"{"language":"python","code":"1","return_files":true}"#).unwrap();
+        assert!(Job::from(asked).return_files);
+        assert!(parse(r#"{"language":"python","code":"1","return_files":"yes"}"#).is_err());
     }
 
     #[test]

@@ -248,6 +248,8 @@ impl Storage {
                             .unwrap_or_default(),
                         rel.display()
                     )),
+                    content_base64: None,
+                    content_omitted: None,
                 }),
                 None => kept.skipped.push(f.path.clone()),
             }
@@ -512,6 +514,8 @@ mod tests {
             sha256: sha256_bytes(content),
             url: None,
             storage_path: None,
+            content_base64: None,
+            content_omitted: None,
         }
     }
 
