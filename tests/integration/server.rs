@@ -1015,25 +1015,35 @@ fn cpu_weight_and_quota(id: &str) -> (Option<u64>, Option<u64>) {
     (weight, quota)
 }
 
-/// Pooled sandboxes boot at a low CPU weight (their start-up yields to running jobs) and the one
-/// taken for a job runs at the default weight; the CPU quota is the same for both.
+/// Refills booted while the pool still has an idle sandbox are speculative: they boot at a low
+/// CPU weight (their start-up yields to running jobs), and the one taken for a job runs at the
+/// default weight; the CPU quota is the same for both.
 #[test]
 fn pooled_sandboxes_boot_at_a_low_cpu_weight_and_run_their_job_at_the_default() {
-    let server = Server::start(&[]);
-    wait_for_pool(&server, "python", 1, 1);
-    wait_for_pool(&server, "bash", 1, 1);
-    let idle = run_dirs(server.env.state_dir());
-    assert_eq!(idle.len(), 2, "one idle sandbox per plugin: {idle:?}");
-    let (v1, default) = (Path::new("/sys/fs/cgroup/cpu/nestbox").is_dir(), 1024);
-    let default = if v1 { default } else { 100 };
-    let mut quota = None;
-    for id in &idle {
-        let (weight, q) = cpu_weight_and_quota(id);
-        let weight = weight.unwrap_or_else(|| panic!("{id} has no cgroup CPU weight"));
-        assert!(weight < default / 8, "{id} idles at weight {weight}");
-        assert!(q.is_some_and(|q| q > 0), "{id} has no CPU quota: {q:?}");
-        quota = q;
+    let server = Server::start(&["--pool", "2"]);
+    let v1 = Path::new("/sys/fs/cgroup/cpu/nestbox").is_dir();
+    let default = if v1 { 1024 } else { 100 };
+    // The first boots (an empty pool) are needed at once: default weight. Two jobs take them;
+    // each refill starts while another sandbox still idles.
+    for _ in 0..2 {
+        wait_for_pool(&server, "python", 2, 2);
+        let (_, r) = server.run(python("print(1)"));
+        assert_eq!(r["sandbox"]["pooled"], true, "{r}");
     }
+    wait_for_pool(&server, "python", 2, 2);
+    wait_for_pool(&server, "bash", 2, 2);
+    let low: Vec<String> = run_dirs(server.env.state_dir())
+        .into_iter()
+        .filter(|id| cpu_weight_and_quota(id).0.is_some_and(|w| w < default / 8))
+        .collect();
+    assert_eq!(
+        low.len(),
+        2,
+        "the two python refills idle at a low weight: {low:?}"
+    );
+    let quota = cpu_weight_and_quota(&low[0]).1;
+    assert!(quota.is_some_and(|q| q > 0), "no CPU quota: {quota:?}");
+    assert_eq!(cpu_weight_and_quota(&low[1]).1, quota);
     let socket = server.socket.clone();
     let job = std::thread::spawn(move || {
         let body = python("import time\ntime.sleep(4)\nprint('done')").to_string();
@@ -1046,10 +1056,10 @@ fn pooled_sandboxes_boot_at_a_low_cpu_weight_and_run_their_job_at_the_default() 
         )
         .unwrap()
     });
-    // While the job runs, exactly one of the sandboxes that idled has the default weight.
+    // While the job runs, exactly one of them has the default weight, and the same quota.
     let deadline = Instant::now() + Duration::from_secs(3);
     let raised = loop {
-        let raised: Vec<&String> = idle
+        let raised: Vec<&String> = low
             .iter()
             .filter(|id| cpu_weight_and_quota(id).0 == Some(default))
             .collect();
@@ -1058,7 +1068,7 @@ fn pooled_sandboxes_boot_at_a_low_cpu_weight_and_run_their_job_at_the_default() 
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert_eq!(raised.len(), 1, "taken: {raised:?} of {idle:?}");
+    assert_eq!(raised.len(), 1, "taken: {raised:?} of {low:?}");
     assert_eq!(
         cpu_weight_and_quota(raised[0]).1,
         quota,

@@ -7,10 +7,11 @@
 //! After `idle_after` without a request for a plugin, its pool shrinks to `idle_floor` (idle
 //! sandboxes hold memory); the next request fills it again.
 //!
-//! Refills boot at a low CPU weight ([`Gvisor::boot_in_background`]) so that they do not slow
-//! the jobs running beside them (at one request a second, the refill a job starts was what made
-//! the slowest requests slow); a sandbox gets the default weight when it is taken, and boots
-//! still in progress get it when a request finds the pool empty or after [`BACKGROUND_FOR`].
+//! While a plugin still has idle sandboxes, its refills are speculative and boot at a low CPU
+//! weight ([`Gvisor::boot_in_background`]), so they do not slow the jobs running beside them; a
+//! sandbox gets the default weight when it is taken, boots in progress get it when a request
+//! finds the pool empty or after [`BACKGROUND_FOR`], and refills started while the pool is empty
+//! boot at the default weight.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -165,7 +166,7 @@ impl Pool {
             self.foreground_boots(None, BACKGROUND_FOR);
             let mut surplus = Vec::new();
             for name in self.templates.keys() {
-                let wanted = {
+                let (wanted, background) = {
                     let mut plugins = self.lock();
                     let p = plugins.entry(name.clone()).or_default();
                     let target = self.target(p);
@@ -179,10 +180,15 @@ impl Pool {
                     } else {
                         target
                     };
-                    cap.saturating_sub(p.idle.len() + p.booting.len())
+                    // Speculative while sandboxes are still idle; needed now when none is.
+                    let background = !p.idle.is_empty();
+                    (
+                        cap.saturating_sub(p.idle.len() + p.booting.len()),
+                        background,
+                    )
                 };
                 for _ in 0..wanted {
-                    self.clone().boot_one(name.clone());
+                    self.clone().boot_one(name.clone(), background);
                 }
             }
             if !surplus.is_empty() {
@@ -196,7 +202,8 @@ impl Pool {
         }
     }
 
-    fn boot_one(self: Arc<Self>, name: String) {
+    /// Boot one sandbox for the pool, at the low CPU weight when `background`.
+    fn boot_one(self: Arc<Self>, name: String, background: bool) {
         let Some(template) = self.templates.get(&name) else {
             return;
         };
@@ -204,7 +211,7 @@ impl Pool {
         spec.id = uuid::Uuid::new_v4().to_string();
         let boot = Boot {
             since: Instant::now(),
-            background: true,
+            background,
         };
         self.lock()
             .entry(name.clone())
@@ -213,7 +220,11 @@ impl Pool {
             .insert(spec.id.clone(), boot);
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
-            let result = pool.gvisor.boot_in_background(&spec);
+            let result = if background {
+                pool.gvisor.boot_in_background(&spec)
+            } else {
+                pool.gvisor.boot(&spec)
+            };
             let mut plugins = pool.lock();
             let p = plugins.entry(name.clone()).or_default();
             p.booting.remove(&spec.id);
