@@ -169,14 +169,12 @@ if baseline:
     b = Server(state)
     b.wait_ready()
     b.wait_idle()
-    braw = []
-    for _ in range(min(runs, 15)):
-        tick = time.time()
-        braw.append(run_raw(b)[0])
-        time.sleep(max(0, tick + 1.0 - time.time()))
+    bcli, braw, _ = paced(b, baseline)
     brate4, bcpu4 = sustained(b, proc.pid, 4)
     stop_servers()
-    base = (statistics.median(braw) * 1000, brate4, bcpu4)
+    base = {"cli": statistics.median(bcli) * 1000, "cli_p99": pct(bcli, 0.99),
+            "raw": statistics.median(braw) * 1000, "raw_p99": pct(braw, 0.99),
+            "rate4": brate4, "cpu4": bcpu4}
 
 
 def row(label, value):
@@ -196,6 +194,7 @@ row('warm print("hi"), nestbox run --server, median', f"{cli_med:.1f} ms")
 row('warm print("hi"), nestbox run --server, p99', f"{pct(cli, 0.99):.1f} ms")
 row('warm print("hi"), raw HTTP, median', f"{raw_med:.1f} ms")
 row('warm print("hi"), raw HTTP, p99', f"{pct(raw, 0.99):.1f} ms")
+row('  p99 / median: run --server, raw HTTP', f"{pct(cli, 0.99) / cli_med:.2f}x, {pct(raw, 0.99) / raw_med:.2f}x")
 row('  the CLI adds over raw HTTP', f"{cli_med - raw_med:.1f} ms")
 row('requests that found a prepared sandbox', f"{pooled}/{2 * runs}")
 row('in-process Wasmtime (nestbox run --no-gvisor), median', f"{inproc_ms:.1f} ms")
@@ -212,13 +211,18 @@ for line in metrics.decode().splitlines():
         print(f"  /metrics {line}")
 if base:
     print(f"Baseline in the same run: {baseline}")
-    row('baseline warm print("hi"), raw HTTP, median (1/s)', f"{base[0]:.1f} ms")
-    row('baseline sustained executions/s, concurrency 4', f"{base[1]:.1f}/s")
-    row('  baseline CPU per execution', f"{base[2]:.0f} ms")
+    row('baseline warm print("hi"), nestbox run --server, median', f"{base['cli']:.1f} ms")
+    row('baseline warm print("hi"), nestbox run --server, p99', f"{base['cli_p99']:.1f} ms")
+    row('  baseline p99 / median (run --server)', f"{base['cli_p99'] / base['cli']:.2f}x")
+    row('baseline warm print("hi"), raw HTTP, median', f"{base['raw']:.1f} ms")
+    row('baseline warm print("hi"), raw HTTP, p99', f"{base['raw_p99']:.1f} ms")
+    row('baseline sustained executions/s, concurrency 4', f"{base['rate4']:.1f}/s")
+    row('  baseline CPU per execution', f"{base['cpu4']:.0f} ms")
 target("warm median / in-process (run --server)", cli_med / inproc_ms, 0.35, "x")
 target("warm p99 / median (run --server)", pct(cli, 0.99) / cli_med, 2.0, "x")
 if base:
-    target("executions/s at concurrency 4 / baseline's", rate4 / base[1], 2.0, "x", higher=True)
+    target("executions/s at concurrency 4 / baseline's", rate4 / base["rate4"], 2.0, "x", higher=True)
+    row("CPU per execution / baseline's (concurrency 4)", f"{cpu4 / base['cpu4']:.2f}x")
 target("memory per idle sandbox (MiB)", idle_mib, 25, "MiB")
 if failures:
     print(f"  {len(failures)} requests failed, first: {failures[0]}")

@@ -1053,3 +1053,92 @@ fn an_idle_pool_shrinks_to_its_floor_and_fills_again_on_demand() {
         "{text}"
     );
 }
+
+/// A sandbox's CPU weight and quota from its cgroup (v1 `cpu.shares` and `cpu.cfs_quota_us`,
+/// v2 `cpu.weight` and the quota in `cpu.max`).
+fn cpu_weight_and_quota(id: &str) -> (Option<u64>, Option<u64>) {
+    let read = |p: String| std::fs::read_to_string(p).ok();
+    let v1 = format!("/sys/fs/cgroup/cpu/nestbox/{id}");
+    if Path::new(&v1).is_dir() {
+        let num = |f: &str| read(format!("{v1}/{f}")).and_then(|s| s.trim().parse().ok());
+        return (num("cpu.shares"), num("cpu.cfs_quota_us"));
+    }
+    let v2 = format!("/sys/fs/cgroup/nestbox/{id}");
+    let weight = read(format!("{v2}/cpu.weight")).and_then(|s| s.trim().parse().ok());
+    let quota = read(format!("{v2}/cpu.max"))
+        .and_then(|s| s.split_whitespace().next().and_then(|q| q.parse().ok()));
+    (weight, quota)
+}
+
+/// Refills booted while the pool still has an idle sandbox are speculative: they boot at a low
+/// CPU weight (their start-up yields to running jobs), and the one taken for a job runs at the
+/// default weight; the CPU quota is the same for both.
+#[test]
+fn pooled_sandboxes_boot_at_a_low_cpu_weight_and_run_their_job_at_the_default() {
+    let server = Server::start(&["--pool", "2"]);
+    let v1 = Path::new("/sys/fs/cgroup/cpu/nestbox").is_dir();
+    let default = if v1 { 1024 } else { 100 };
+    // The first boots (an empty pool) are needed at once: default weight. Two jobs take them;
+    // each refill starts while another sandbox still idles.
+    for _ in 0..2 {
+        wait_for_pool(&server, "python", 2, 2);
+        let (_, r) = server.run(python("print(1)"));
+        assert_eq!(r["sandbox"]["pooled"], true, "{r}");
+    }
+    wait_for_pool(&server, "python", 2, 2);
+    wait_for_pool(&server, "bash", 2, 2);
+    let low: Vec<String> = run_dirs(server.env.state_dir())
+        .into_iter()
+        .filter(|id| cpu_weight_and_quota(id).0.is_some_and(|w| w < default / 8))
+        .collect();
+    assert_eq!(
+        low.len(),
+        2,
+        "the two python refills idle at a low weight: {low:?}"
+    );
+    let quota = cpu_weight_and_quota(&low[0]).1;
+    assert!(quota.is_some_and(|q| q > 0), "no CPU quota: {quota:?}");
+    assert_eq!(cpu_weight_and_quota(&low[1]).1, quota);
+    let socket = server.socket.clone();
+    let job = std::thread::spawn(move || {
+        let body = python("import time\ntime.sleep(4)\nprint('done')").to_string();
+        http(
+            &socket,
+            "POST",
+            "/v1/run",
+            Some(TOKEN),
+            Some(body.as_bytes()),
+        )
+        .unwrap()
+    });
+    // While the job runs, exactly one of them has the default weight, and the same quota.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let raised = loop {
+        let raised: Vec<&String> = low
+            .iter()
+            .filter(|id| cpu_weight_and_quota(id).0 == Some(default))
+            .collect();
+        if !raised.is_empty() || Instant::now() > deadline {
+            break raised;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(raised.len(), 1, "taken: {raised:?} of {low:?}");
+    assert_eq!(
+        cpu_weight_and_quota(raised[0]).1,
+        quota,
+        "the quota changed"
+    );
+    let (code, _, body) = job.join().unwrap();
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["stdout"].as_str(),
+            r["sandbox"]["pooled"].as_bool()
+        ),
+        (Some("OK"), Some("done\n"), Some(true)),
+        "{r}"
+    );
+}

@@ -72,6 +72,10 @@ pub struct Resources {
     pub memory_bytes: i64,
     /// CPUs the sandbox may use (1.0 = one core).
     pub cpus: f64,
+    /// The sandbox's CPU weight against other sandboxes (cgroup v1 `cpu.shares`; runsc converts
+    /// it for v2), or `None` for the default. A weight only decides who runs first when the CPU
+    /// is contended; the quota above caps the sandbox either way.
+    pub cpu_shares: Option<u64>,
 }
 
 /// The guest agent's command line for a plugin.
@@ -209,12 +213,16 @@ pub fn spec(c: &BundleConfig) -> Result<Spec, BundleError> {
                         .swap(r.memory_bytes)
                         .build()?,
                 )
-                .cpu(
-                    LinuxCpuBuilder::default()
+                .cpu({
+                    let cpu = LinuxCpuBuilder::default()
                         .quota(quota)
-                        .period(CPU_PERIOD_US)
-                        .build()?,
-                )
+                        .period(CPU_PERIOD_US);
+                    match r.cpu_shares {
+                        Some(shares) => cpu.shares(shares),
+                        None => cpu,
+                    }
+                    .build()?
+                })
                 .pids(LinuxPidsBuilder::default().limit(PIDS_LIMIT).build()?)
                 .build()?,
         );
@@ -276,6 +284,7 @@ mod tests {
             resources: Some(Resources {
                 memory_bytes: 300 << 20,
                 cpus: 1.0,
+                cpu_shares: None,
             }),
             max_file_bytes: 64 << 20,
             cgroups_path: "/nestbox/abc".into(),
@@ -347,6 +356,23 @@ mod tests {
             assert!(root.join(file).is_file(), "{file}");
         }
         assert!(bundle.join("config.json").is_file());
+    }
+
+    #[test]
+    fn a_cpu_weight_is_written_only_when_given_and_never_drops_the_quota() {
+        let json = serde_json::to_value(spec(&config()).unwrap()).unwrap();
+        let cpu = &json["linux"]["resources"]["cpu"];
+        assert!(cpu.get("shares").is_none(), "{cpu}");
+        assert_eq!(cpu["quota"], 100_000);
+        let mut c = config();
+        if let Some(r) = c.resources.as_mut() {
+            r.cpu_shares = Some(64);
+        }
+        let json = serde_json::to_value(spec(&c).unwrap()).unwrap();
+        let cpu = &json["linux"]["resources"]["cpu"];
+        assert_eq!(cpu["shares"], 64);
+        assert_eq!(cpu["quota"], 100_000);
+        assert_eq!(cpu["period"], 100_000);
     }
 
     #[test]

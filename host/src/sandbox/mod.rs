@@ -135,10 +135,35 @@ impl Gvisor {
 
     /// Boot a sandbox for `spec`: its guest has loaded the plugin and waits for one job.
     pub fn boot(&self, spec: &SandboxSpec) -> Result<Booted, Outcome> {
+        self.boot_with(spec, None)
+    }
+
+    /// Boot a sandbox ahead of demand (the warm pool): as [`Gvisor::boot`], but at a low CPU
+    /// weight, so that its boot and start-up yield the CPU to sandboxes running jobs. Call
+    /// [`Gvisor::foreground`] before giving it a job.
+    pub fn boot_in_background(&self, spec: &SandboxSpec) -> Result<Booted, Outcome> {
+        self.boot_with(spec, Some(cgroups::BACKGROUND_SHARES))
+    }
+
+    /// Give a sandbox booted in the background the default CPU weight. A failure only leaves it
+    /// at the lower weight (its limits are unchanged), so it is logged, not returned.
+    pub fn foreground(&self, id: &str) {
+        let Some(version) = self.host.version.filter(|_| self.enforce) else {
+            return;
+        };
+        if let Err(e) = cgroups::restore_cpu_weight(version, id) {
+            tracing::warn!(sandbox = %id, error = %e, "could not raise a pooled sandbox's CPU weight");
+        }
+    }
+
+    fn boot_with(&self, spec: &SandboxSpec, cpu_shares: Option<u64>) -> Result<Booted, Outcome> {
         let dir = self
             .run_dir(&spec.id)
             .map_err(|e| Outcome::failed(Status::SandboxError, e.to_string()))?;
-        let config = self.bundle_config(spec, &dir.work, &dir.scratch);
+        let mut config = self.bundle_config(spec, &dir.work, &dir.scratch);
+        if let Some(r) = config.resources.as_mut() {
+            r.cpu_shares = cpu_shares;
+        }
         bundle::write(&dir.bundle, &config)
             .map_err(|e| Outcome::failed(Status::SandboxError, e.to_string()))?;
         supervise::boot(
@@ -243,6 +268,7 @@ impl Gvisor {
             resources: self.enforce.then(|| Resources {
                 memory_bytes: ((spec.memory_mb + overhead) * 1024 * 1024) as i64,
                 cpus: 1.0,
+                cpu_shares: None,
             }),
             max_file_bytes: self
                 .settings

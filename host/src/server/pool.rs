@@ -6,6 +6,12 @@
 //! sandboxes that die while idle are replaced; if boots keep failing, the pool reports why.
 //! After `idle_after` without a request for a plugin, its pool shrinks to `idle_floor` (idle
 //! sandboxes hold memory); the next request fills it again.
+//!
+//! While a plugin still has idle sandboxes, its refills are speculative and boot at a low CPU
+//! weight ([`Gvisor::boot_in_background`]), so they do not slow the jobs running beside them; a
+//! sandbox gets the default weight when it is taken, boots in progress get it when a request
+//! finds the pool empty or after [`BACKGROUND_FOR`], and refills started while the pool is empty
+//! boot at the default weight.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,10 +31,21 @@ use crate::sandbox::{Booted, Gvisor, SandboxSource, SandboxSpec};
 const FAILURES_UNREADY: u32 = 3;
 /// How often idle sandboxes are checked and the pool topped up, at the least.
 const TICK: Duration = Duration::from_secs(1);
+/// The longest a refill boots at the low CPU weight: under sustained load it would otherwise
+/// starve toward the boot timeout.
+const BACKGROUND_FOR: Duration = Duration::from_secs(3);
+
+/// A refill in progress.
+struct Boot {
+    since: Instant,
+    /// Still at the low CPU weight.
+    background: bool,
+}
 
 struct PluginPool {
     idle: VecDeque<Booted>,
-    booting: usize,
+    /// Refills in progress, by sandbox id.
+    booting: HashMap<String, Boot>,
     consecutive_failures: u32,
     last_error: Option<String>,
     /// The last request for this plugin (taken or missed); the pool shrinks when it is old.
@@ -39,7 +56,7 @@ impl Default for PluginPool {
     fn default() -> Self {
         PluginPool {
             idle: VecDeque::new(),
-            booting: 0,
+            booting: HashMap::new(),
             consecutive_failures: 0,
             last_error: None,
             last_demand: Instant::now(),
@@ -146,9 +163,10 @@ impl Pool {
     pub async fn maintain(self: Arc<Self>) {
         while !self.stopping.load(Ordering::Relaxed) {
             self.reap_dead();
+            self.foreground_boots(None, BACKGROUND_FOR);
             let mut surplus = Vec::new();
             for name in self.templates.keys() {
-                let wanted = {
+                let (wanted, background) = {
                     let mut plugins = self.lock();
                     let p = plugins.entry(name.clone()).or_default();
                     let target = self.target(p);
@@ -162,10 +180,15 @@ impl Pool {
                     } else {
                         target
                     };
-                    cap.saturating_sub(p.idle.len() + p.booting)
+                    // Speculative while sandboxes are still idle; needed now when none is.
+                    let background = !p.idle.is_empty();
+                    (
+                        cap.saturating_sub(p.idle.len() + p.booting.len()),
+                        background,
+                    )
                 };
                 for _ in 0..wanted {
-                    self.clone().boot_one(name.clone());
+                    self.clone().boot_one(name.clone(), background);
                 }
             }
             if !surplus.is_empty() {
@@ -179,19 +202,32 @@ impl Pool {
         }
     }
 
-    fn boot_one(self: Arc<Self>, name: String) {
+    /// Boot one sandbox for the pool, at the low CPU weight when `background`.
+    fn boot_one(self: Arc<Self>, name: String, background: bool) {
         let Some(template) = self.templates.get(&name) else {
             return;
         };
         let mut spec = template.clone();
         spec.id = uuid::Uuid::new_v4().to_string();
-        self.lock().entry(name.clone()).or_default().booting += 1;
+        let boot = Boot {
+            since: Instant::now(),
+            background,
+        };
+        self.lock()
+            .entry(name.clone())
+            .or_default()
+            .booting
+            .insert(spec.id.clone(), boot);
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
-            let result = pool.gvisor.boot(&spec);
+            let result = if background {
+                pool.gvisor.boot_in_background(&spec)
+            } else {
+                pool.gvisor.boot(&spec)
+            };
             let mut plugins = pool.lock();
             let p = plugins.entry(name.clone()).or_default();
-            p.booting -= 1;
+            p.booting.remove(&spec.id);
             match result {
                 Ok(booted) if !pool.stopping.load(Ordering::Relaxed) => {
                     p.consecutive_failures = 0;
@@ -228,6 +264,28 @@ impl Pool {
         });
     }
 
+    /// Give boots in progress the default CPU weight: those of `plugin` (all plugins when
+    /// `None`) that have booted in the background for at least `after`.
+    fn foreground_boots(&self, plugin: Option<&str>, after: Duration) {
+        let mut ids = Vec::new();
+        for (name, p) in self.lock().iter_mut() {
+            if plugin.is_some_and(|want| want != name) {
+                continue;
+            }
+            for (id, boot) in p.booting.iter_mut() {
+                if boot.background && boot.since.elapsed() >= after {
+                    boot.background = false;
+                    ids.push(id.clone());
+                }
+            }
+        }
+        // The cgroup may not exist yet (runsc makes it early in its boot); the sandbox then
+        // stays at the low weight until it is taken.
+        for id in ids {
+            self.gvisor.foreground(&id);
+        }
+    }
+
     /// Drop idle sandboxes whose guest died, so they are replaced.
     fn reap_dead(&self) {
         let mut dead = Vec::new();
@@ -261,7 +319,7 @@ impl Pool {
                 PluginState {
                     plugin: name.clone(),
                     idle: p.map_or(0, |p| p.idle.len()),
-                    booting: p.map_or(0, |p| p.booting),
+                    booting: p.map_or(0, |p| p.booting.len()),
                     target: p.map_or(self.sizing.target, |p| self.target(p)),
                     consecutive_failures: p.map_or(0, |p| p.consecutive_failures),
                     last_error: p.and_then(|p| p.last_error.clone()),
@@ -300,7 +358,7 @@ impl Pool {
         self.wake.notify_one();
         // Boots in flight finish and are destroyed by their task; wait for them.
         let deadline = Instant::now() + Duration::from_secs(35);
-        while self.lock().values().any(|p| p.booting > 0) && Instant::now() < deadline {
+        while self.lock().values().any(|p| !p.booting.is_empty()) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let idle: Vec<Booted> = self
@@ -333,9 +391,17 @@ impl SandboxSource for Pool {
         let label = PluginLabel {
             plugin: name.clone(),
         };
-        match taken {
-            Some(_) => self.metrics.hits.get_or_create(&label).inc(),
-            None => self.metrics.misses.get_or_create(&label).inc(),
+        match &taken {
+            Some(b) => {
+                // It booted at the low weight; the job runs at the default one.
+                self.gvisor.foreground(&b.id);
+                self.metrics.hits.get_or_create(&label).inc();
+            }
+            None => {
+                // Requests are waiting for sandboxes: the refills in progress are needed now.
+                self.foreground_boots(Some(name), Duration::ZERO);
+                self.metrics.misses.get_or_create(&label).inc();
+            }
         };
         // Refill now, not at the next tick: a burst finds the next one booting already.
         self.wake.notify_one();
