@@ -70,6 +70,18 @@ _FILE_LINE = re.compile(
 )
 
 
+def path_without_nestbox(nestbox: str) -> str:
+    """PATH with every folder that holds a nestbox program left out (the test's own binary and
+    the /usr/local/bin link `scripts/setup.sh` makes), for the HTTP mode that must need none."""
+    here = os.path.dirname(nestbox)
+    kept = [
+        p
+        for p in os.environ.get("PATH", "").split(":")
+        if p and p != here and not os.access(os.path.join(p, "nestbox"), os.X_OK)
+    ]
+    return ":".join(kept)
+
+
 def parse_answer(text: str) -> dict:
     """The Tool's result (plain text, see _model_text) read back into its fields; fails on
     anything out of its shape. A stream's trailing newline is not in the text: it is added."""

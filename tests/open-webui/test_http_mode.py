@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOOL_FILE, Recorder, parse_answer, user
+from conftest import TOOL_FILE, Recorder, parse_answer, path_without_nestbox, user
 from fake_model import CHART_CODE
 from images import png_bytes
 from owui_server import free_port
@@ -124,9 +124,7 @@ def servers(nestbox: str) -> Iterator[types.SimpleNamespace]:
 def without_binary(m: pytest.MonkeyPatch, nestbox: str) -> None:
     """No nestbox program anywhere: NESTBOX_BINARY points nowhere, PATH has none."""
     m.setenv("CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY", "/nonexistent/nestbox")
-    here = os.path.dirname(nestbox)
-    path = [p for p in os.environ.get("PATH", "").split(":") if p and p != here]
-    m.setenv("PATH", ":".join(path))
+    m.setenv("PATH", path_without_nestbox(nestbox))
     assert shutil.which("nestbox") is None
 
 

@@ -3,14 +3,13 @@ started `nestbox serve --listen 127.0.0.1:PORT` over HTTP, with no nestbox progr
 WebUI's PATH and NESTBOX_BINARY pointing nowhere. The files come back in the run's result and
 Open WebUI serves them from its own storage."""
 
-import os
 import shutil
 import types
 from collections.abc import Iterator
 
 import pytest
 
-from conftest import install
+from conftest import install, path_without_nestbox
 from fake_model import CHART_CODE, FakeModel
 from owui_server import OpenWebUI
 from test_http_mode import CHART, FILE_URL, Served
@@ -25,8 +24,7 @@ def http_owui(
 ) -> Iterator[types.SimpleNamespace]:
     served = Served(nestbox)
     fake = FakeModel().start()
-    here = os.path.dirname(nestbox)
-    path = ":".join(p for p in os.environ.get("PATH", "").split(":") if p and p != here)
+    path = path_without_nestbox(nestbox)
     env = {
         "PATH": path,
         "CODE_EVAL_VALVE_OVERRIDE_NESTBOX_BINARY": "/nonexistent/nestbox",
