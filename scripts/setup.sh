@@ -20,8 +20,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 step "System packages"
-# runsc: gVisor. python3-venv/pip: fetching runtimes and the Open WebUI tests. The rest: builds.
-packages=(runsc python3 python3-venv python3-pip ca-certificates gcc libc6-dev pkg-config)
+# runsc: gVisor. python3-venv/pip: fetching runtimes and the Open WebUI tests. openssl: the TLS
+# tests make their certificates with it. The rest: builds.
+packages=(runsc python3 python3-venv python3-pip ca-certificates openssl gcc libc6-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

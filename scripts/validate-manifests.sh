@@ -19,7 +19,13 @@ want=$(sha256sum "$requirements" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing kubernetes-validate into $venv (pinned, hash-checked)"
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  # The pinned wheels are for CPython 3.11 (Debian 12's python3, which scripts/setup.sh installs).
+  python="$(command -v python3.11 || true)"
+  if [ -z "$python" ]; then
+    echo "validate-manifests: python3.11 not found; run scripts/setup.sh (Debian 12's python3)" >&2
+    exit 1
+  fi
+  "$python" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     --require-hashes -r "$requirements"
   echo "$want" >"$stamp"
@@ -62,8 +68,11 @@ if "$venv/bin/kubernetes-validate" --strict --quiet -k "${versions[0]}" "$broken
 fi
 echo "a broken Deployment is refused"
 
-# Where kubectl is installed, its kustomize renders the whole set too.
-if command -v kubectl >/dev/null 2>&1; then
+# Where kubectl is installed, its kustomize renders the whole set too (an extra check; the
+# kustomization was checked above either way).
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "kubectl not installed: the kustomize rendering check is not run (the listing check above was)"
+else
   kinds=$(kubectl kustomize "$dir" | grep -c '^kind:')
   [ "$kinds" = "${#manifests[@]}" ] || { echo "kubectl kustomize rendered $kinds objects" >&2; exit 1; }
   echo "kubectl kustomize renders $kinds objects"
