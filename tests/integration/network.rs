@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
+use crate::server::serve_refused;
 use crate::util::Env;
 
 const TOKEN_A: &str = "network-token-aaaaaaaaaaaaaaaa";
@@ -186,34 +187,13 @@ fn print_hi() -> Value {
     serde_json::json!({"language": "python", "code": "print('hi')"})
 }
 
-/// `nestbox serve ARGS` expected to refuse to start: its exit code (None if it had not exited
-/// after a minute, when it is stopped) and its stderr.
+/// `nestbox serve ARGS` on a socket in the state dir, expected to refuse to start (see
+/// [`serve_refused`]).
 fn refused(env: &Env, args: &[&str]) -> (Option<i32>, String) {
-    let log = env.state_dir().join("refused.log");
-    let mut child = env
-        .cmd()
-        .arg("serve")
-        .arg("--socket")
-        .arg(env.state_dir().join("api.sock"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    (code, std::fs::read_to_string(&log).unwrap_or_default())
+    let socket = env.state_dir().join("api.sock");
+    let mut all = vec!["--socket", socket.to_str().unwrap()];
+    all.extend_from_slice(args);
+    serve_refused(env, &all)
 }
 
 #[test]

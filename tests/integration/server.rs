@@ -582,12 +582,13 @@ impl Server {
 
 /// `nestbox serve ARGS` that is expected to refuse to start: its exit code (None if it did not
 /// exit within a minute, when it is killed) and its stderr.
-fn serve_refused(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+pub(crate) fn serve_refused(env: &Env, args: &[&str]) -> (Option<i32>, String) {
     let log = env.state_dir().join("refused.log");
     let mut child = env
         .cmd()
         .arg("serve")
         .args(args)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
