@@ -311,10 +311,7 @@ fn confinement() -> Vec<Check> {
 }
 
 fn cgroup_writable(v: Version) -> Check {
-    let dir = match v {
-        Version::V1 => Path::new("/sys/fs/cgroup/memory").join(cgroups::PARENT),
-        Version::V2 => Path::new("/sys/fs/cgroup").join(cgroups::PARENT),
-    };
+    let dir = cgroups::memory_parent(v);
     let probe = dir.join(format!("doctor-{}", std::process::id()));
     match std::fs::create_dir_all(&probe) {
         Ok(()) => {

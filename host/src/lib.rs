@@ -11,6 +11,7 @@ pub mod language_check;
 pub mod limits;
 #[cfg(test)]
 mod module_graph;
+pub mod open_beneath;
 pub mod plugin;
 pub mod result;
 pub mod returned_files;

@@ -8,13 +8,37 @@
 //! the listed size, and only when the bytes read still have the listed SHA-256.
 
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use base64::Engine as _;
 
+use crate::open_beneath::{OpenError, open_regular};
 use crate::plugin::artifact::sha256_bytes;
 use crate::result::FileEntry;
+
+/// Why a listed file's content is left out of the result (its `content_omitted`).
+#[derive(Debug, thiserror::Error)]
+pub enum Omitted {
+    #[error(
+        "the file ({:.1} MiB) does not fit in what is left of the {:.0} MiB the server returns \
+         per result ({:.1} MiB); write smaller files, or ask the operator to raise \
+         NESTBOX_MAX_RETURNED_MEGABYTES",
+        mib(*size),
+        mib(*cap),
+        mib(*room)
+    )]
+    DoesNotFit { size: u64, room: u64, cap: u64 },
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("it could not be read: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("it changed after it was listed")]
+    Changed,
+}
+
+fn mib(n: u64) -> f64 {
+    n as f64 / (1024.0 * 1024.0)
+}
 
 /// Put each file's content (or the reason it is left out) into its entry, in the listed order,
 /// while the contents total at most `cap_bytes`. Returns how many were left out.
@@ -31,7 +55,7 @@ pub fn attach(work: &Path, files: &mut [FileEntry], cap_bytes: u64) -> usize {
             }
             Err(reason) => {
                 entry.content_base64 = None;
-                entry.content_omitted = Some(reason);
+                entry.content_omitted = Some(reason.to_string());
                 omitted += 1;
             }
         }
@@ -40,52 +64,21 @@ pub fn attach(work: &Path, files: &mut [FileEntry], cap_bytes: u64) -> usize {
 }
 
 /// The file's bytes as listed, or why they cannot be returned.
-fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, String> {
+fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, Omitted> {
     if entry.size > room {
-        let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
-        return Err(format!(
-            "the file ({:.1} MiB) does not fit in what is left of the {:.0} MiB the server \
-             returns per result ({:.1} MiB); write smaller files, or ask the operator to raise \
-             NESTBOX_MAX_RETURNED_MEGABYTES",
-            mib(entry.size),
-            mib(cap),
-            mib(room),
-        ));
+        return Err(Omitted::DoesNotFit {
+            size: entry.size,
+            room,
+            cap,
+        });
     }
-    let rel = Path::new(&entry.path);
-    if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err("the listed name is not a plain relative path".into());
-    }
-    // Every directory on the way is checked too: none may be a symbolic link.
-    let mut dir = work.to_path_buf();
-    let mut parts = rel.components().peekable();
-    while let Some(part) = parts.next() {
-        dir.push(part);
-        if parts.peek().is_some() {
-            let meta = std::fs::symlink_metadata(&dir)
-                .map_err(|e| format!("its folder could not be read: {e}"))?;
-            if !meta.file_type().is_dir() {
-                return Err("its folder is no longer a plain directory".into());
-            }
-        }
-    }
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&dir)
-        .map_err(|e| format!("it could not be opened: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("it could not be read: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err("it is no longer a regular file".into());
-    }
+    let file = open_regular(work, &entry.path)?;
     let mut bytes = Vec::with_capacity(entry.size as usize);
     file.take(entry.size + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("it could not be read: {e}"))?;
+        .map_err(Omitted::Read)?;
     if bytes.len() as u64 != entry.size || sha256_bytes(&bytes) != entry.sha256 {
-        return Err("it changed after it was listed".into());
+        return Err(Omitted::Changed);
     }
     Ok(bytes)
 }
@@ -138,6 +131,39 @@ mod tests {
         // The whole file fits exactly.
         assert_eq!(attach(work.path(), &mut files, 109), 0);
         assert_eq!(decoded(&files[1]), vec![7u8; 100]);
+    }
+
+    #[test]
+    fn a_file_or_folder_swapped_for_a_link_after_listing_is_not_followed() {
+        let work = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(work.path().join("sub")).unwrap();
+        std::fs::write(work.path().join("sub/a.txt"), b"same").unwrap();
+        std::fs::write(work.path().join("b.txt"), b"same").unwrap();
+        let mut files = vec![
+            listed(work.path(), "sub/a.txt"),
+            listed(work.path(), "b.txt"),
+        ];
+        // Outside: files of the same names and content, so only the links tell them apart.
+        std::fs::write(outside.path().join("a.txt"), b"same").unwrap();
+        std::fs::write(outside.path().join("b.txt"), b"same").unwrap();
+        std::fs::remove_dir_all(work.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), work.path().join("sub")).unwrap();
+        std::fs::remove_file(work.path().join("b.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("b.txt"), work.path().join("b.txt"))
+            .unwrap();
+        assert_eq!(attach(work.path(), &mut files, 1 << 20), 2);
+        assert!(
+            files.iter().all(|f| f.content_base64.is_none()),
+            "{files:?}"
+        );
+        let why = |i: usize| files[i].content_omitted.clone().unwrap();
+        assert!(why(0).contains("no longer a plain directory"), "{}", why(0));
+        assert!(
+            why(1).contains("symbolic link is never followed"),
+            "{}",
+            why(1)
+        );
     }
 
     #[test]

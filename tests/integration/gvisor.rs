@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::Env;
+use crate::util::{Env, own_cgroup, sandbox_cgroup};
 
 /// Leftovers of a run: state dirs, runsc state, cgroup dirs.
 fn leftovers(env: &Env) -> Vec<String> {
@@ -37,15 +37,26 @@ fn leftovers(env: &Env) -> Vec<String> {
     found
 }
 
+/// A sandbox's cgroup directories: below this process's own cgroup in each hierarchy (where
+/// nestbox puts them), and at each hierarchy's root (where it used to).
 fn cgroup_dirs(id: &str) -> Vec<String> {
-    std::fs::read_dir("/sys/fs/cgroup")
+    let mut dirs: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
         .into_iter()
         .flatten()
         .flatten()
-        .map(|e| e.path().join("nestbox").join(id))
+        .flat_map(|e| {
+            let mount = e.file_name().to_string_lossy().into_owned();
+            [
+                e.path().join("nestbox").join(id),
+                sandbox_cgroup(&mount, id),
+            ]
+        })
         .filter(|p| p.exists())
         .map(|p| p.display().to_string())
-        .collect()
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 #[test]
@@ -111,6 +122,18 @@ fn sigkill_of_nestbox_mid_run_leaves_nothing_after_the_next_start() {
         !cgroup_dirs(&id).is_empty(),
         "the sandbox has cgroups while it runs"
     );
+    // Its memory cgroup is below the one nestbox runs in (so nestbox's own limit, a pod's,
+    // covers it too), and the sandbox's processes are in it.
+    if let Some(own) = own_cgroup("memory") {
+        let memory = sandbox_cgroup("memory", &id);
+        let tasks = std::fs::read_to_string(memory.join("tasks")).unwrap_or_default();
+        assert!(
+            !tasks.trim().is_empty(),
+            "no process in {} (own memory cgroup {own:?}; found {:?})",
+            memory.display(),
+            cgroup_dirs(&id)
+        );
+    }
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::SIGKILL,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::util::Env;
+use crate::util::{self, Env};
 
 const TOKEN: &str = "test-token-0123456789abcdef";
 
@@ -513,7 +513,7 @@ fn a_killed_server_restarted_cleans_up_the_old_pool() {
     let now = run_dirs(restarted.env.state_dir());
     for id in &old {
         assert!(!now.contains(id), "old sandbox {id} still there: {now:?}");
-        let cgroup = Path::new("/sys/fs/cgroup/memory/nestbox").join(id);
+        let cgroup = util::sandbox_cgroup("memory", id);
         assert!(!cgroup.exists(), "{}", cgroup.display());
     }
     let live = runsc_ids(restarted.env.state_dir());
@@ -1059,7 +1059,7 @@ fn an_idle_pool_shrinks_to_its_floor_and_fills_again_on_demand() {
 /// v2 `cpu.weight` and the quota in `cpu.max`).
 fn cpu_weight_and_quota(id: &str) -> (Option<u64>, Option<u64>) {
     let read = |p: String| std::fs::read_to_string(p).ok();
-    let v1 = format!("/sys/fs/cgroup/cpu/nestbox/{id}");
+    let v1 = util::sandbox_cgroup("cpu", id).display().to_string();
     if Path::new(&v1).is_dir() {
         let num = |f: &str| read(format!("{v1}/{f}")).and_then(|s| s.trim().parse().ok());
         return (num("cpu.shares"), num("cpu.cfs_quota_us"));
@@ -1077,7 +1077,7 @@ fn cpu_weight_and_quota(id: &str) -> (Option<u64>, Option<u64>) {
 #[test]
 fn pooled_sandboxes_boot_at_a_low_cpu_weight_and_run_their_job_at_the_default() {
     let server = Server::start(&["--pool", "2"]);
-    let v1 = Path::new("/sys/fs/cgroup/cpu/nestbox").is_dir();
+    let v1 = !Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
     let default = if v1 { 1024 } else { 100 };
     // The first boots (an empty pool) are needed at once: default weight. Two jobs take them;
     // each refill starts while another sandbox still idles.

@@ -17,6 +17,34 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// This process's cgroup (as `/proc/self/cgroup` names it, without the leading `/`) in the v1
+/// hierarchy mounted at `/sys/fs/cgroup/<mount>` (`memory`, `cpu,cpuacct`); the nestbox it starts
+/// inherits it. The test machines mount each hierarchy whole, so no mount root is removed.
+pub fn own_cgroup(mount: &str) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    text.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let names: Vec<&str> = controllers
+            .split(',')
+            .map(|c| c.strip_prefix("name=").unwrap_or(c))
+            .collect();
+        mount
+            .split(',')
+            .any(|m| names.contains(&m))
+            .then(|| path.trim_start_matches('/').to_string())
+    })
+}
+
+/// Where nestbox puts sandbox `id`'s cgroup in the v1 hierarchy `mount`: below its own cgroup.
+pub fn sandbox_cgroup(mount: &str, id: &str) -> PathBuf {
+    Path::new("/sys/fs/cgroup")
+        .join(mount)
+        .join(own_cgroup(mount).unwrap_or_default())
+        .join("nestbox")
+        .join(id)
+}
+
 /// An isolated nestbox environment: its own state dir, no config file, no background update
 /// checks or installs unless a test asks for them.
 pub struct Env {

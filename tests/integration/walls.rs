@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 
 use nestbox::sandbox::probe::{Findings, ProbeOptions, ProbeSandbox, violations};
 
-use crate::util::{Env, bin, repo};
+use crate::util::{self, Env, bin, repo};
 
 const WORKER: &str = "NESTBOX_WALLS_WORKER";
 const PORT: &str = "NESTBOX_WALLS_PORT";
@@ -455,7 +455,7 @@ impl Drop for Cgroups {
 fn make_cgroups(id: &str, old: bool) -> Vec<PathBuf> {
     let dirs: Vec<PathBuf> = ["memory", "cpu", "pids"]
         .iter()
-        .map(|c| Path::new("/sys/fs/cgroup").join(c).join("nestbox").join(id))
+        .map(|c| util::sandbox_cgroup(c, id))
         .inspect(|d| std::fs::create_dir_all(d).unwrap())
         .collect();
     if old {
@@ -496,7 +496,7 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
     // busy: a process in it (one that does not name the id).
     let mut sleeper = Command::new("sleep").arg("120").spawn().unwrap();
     std::fs::write(
-        format!("/sys/fs/cgroup/pids/nestbox/{busy}/cgroup.procs"),
+        util::sandbox_cgroup("pids", &busy).join("cgroup.procs"),
         sleeper.id().to_string(),
     )
     .unwrap();
@@ -523,13 +523,7 @@ fn the_sweep_removes_ownerless_cgroups_and_keeps_live_ones() {
     let exists = |id: &str| {
         ["memory", "cpu", "pids"]
             .iter()
-            .filter(|c| {
-                Path::new("/sys/fs/cgroup")
-                    .join(c)
-                    .join("nestbox")
-                    .join(id)
-                    .exists()
-            })
+            .filter(|c| util::sandbox_cgroup(c, id).exists())
             .count()
     };
     let (orphan_left, busy_left, named_left, fresh_left) = (

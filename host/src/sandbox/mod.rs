@@ -276,7 +276,7 @@ impl Gvisor {
                 .max(self.settings.tmp_megabytes)
                 * 1024
                 * 1024,
-            cgroups_path: cgroups::sandbox_path(&spec.id),
+            cgroups_path: cgroups::sandbox_path(self.host.version, &spec.id),
         }
     }
 }

@@ -14,15 +14,13 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::cgroups::{PARENT, Version};
-
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+use super::cgroups::{self, Version};
 
 #[derive(Debug, Error)]
 pub enum OomError {
     #[error(
         "{step} {path}: {source}; hint: nestbox must be root with the cgroup v1 memory controller \
-         mounted at {CGROUP_ROOT}/memory (see `nestbox doctor`)"
+         mounted at /sys/fs/cgroup/memory (see `nestbox doctor`)"
     )]
     Io {
         step: &'static str,
@@ -52,14 +50,15 @@ pub struct MemoryRecord {
 
 impl MemoryWatch {
     /// Set up the watch for sandbox `id` before runsc starts. On v1 this creates
-    /// `memory/nestbox/<id>` with `limit_bytes` for memory and memory+swap (what the bundle's
-    /// `linux.resources.memory` asks runsc to set).
+    /// `memory/<own cgroup>/nestbox/<id>` (where runsc puts it: `cgroups.rs`) with `limit_bytes`
+    /// for memory and memory+swap (what the bundle's `linux.resources.memory` asks runsc to set).
     pub fn prepare(version: Version, id: &str, limit_bytes: u64) -> Result<MemoryWatch, OomError> {
-        Self::prepare_in(Path::new(CGROUP_ROOT), version, id, limit_bytes)
+        Self::prepare_in(&cgroups::memory_parent(version), version, id, limit_bytes)
     }
 
+    /// As [`MemoryWatch::prepare`], with `parent` the directory holding sandbox memory cgroups.
     fn prepare_in(
-        root: &Path,
+        parent: &Path,
         version: Version,
         id: &str,
         limit_bytes: u64,
@@ -67,11 +66,11 @@ impl MemoryWatch {
         match version {
             Version::V2 => Ok(MemoryWatch {
                 version,
-                dir: root.join(PARENT).join(id),
+                dir: parent.join(id),
                 owned: false,
             }),
             Version::V1 => {
-                let dir = root.join("memory").join(PARENT).join(id);
+                let dir = parent.join(id);
                 std::fs::create_dir_all(&dir).map_err(|source| OomError::Io {
                     step: "creating the sandbox's memory cgroup",
                     path: dir.clone(),
@@ -227,11 +226,12 @@ mod tests {
     #[test]
     fn v1_prepare_creates_the_cgroup_with_its_limits_and_reads_it_back() {
         let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("memory/nestbox/abc");
+        let parent = root.path().join("memory/kubepods/pod1/nestbox");
+        let dir = parent.join("abc");
         // A real cgroup file system provides these files; here they are made up front.
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("memory.memsw.limit_in_bytes"), "").unwrap();
-        let w = MemoryWatch::prepare_in(root.path(), Version::V1, "abc", 96 << 20).unwrap();
+        let w = MemoryWatch::prepare_in(&parent, Version::V1, "abc", 96 << 20).unwrap();
         assert_eq!(w.dir(), dir);
         let limit = (96u64 << 20).to_string();
         for f in ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] {
@@ -250,7 +250,8 @@ mod tests {
     #[test]
     fn v2_prepares_nothing_and_a_vanished_cgroup_confirms_no_oom() {
         let root = tempfile::tempdir().unwrap();
-        let w = MemoryWatch::prepare_in(root.path(), Version::V2, "abc", 1 << 20).unwrap();
+        let parent = root.path().join("nestbox");
+        let w = MemoryWatch::prepare_in(&parent, Version::V2, "abc", 1 << 20).unwrap();
         assert!(!root.path().join("nestbox").exists());
         let r = w.record();
         assert_eq!(r, MemoryRecord::default());

@@ -27,6 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use nix::fcntl::{Flock, FlockArg};
 use sha2::{Digest, Sha256};
 
+use crate::open_beneath;
 use crate::result::FileEntry;
 
 const STAGING_PREFIX: &str = ".staging-";
@@ -228,12 +229,11 @@ impl Storage {
                 rel.set_file_name(name);
                 kept.renamed.push(f.path.clone());
             }
-            let src = work.join(&f.path);
             let dest = staging.join(&rel);
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
             }
-            match copy_regular(&src, &dest, f.size)? {
+            match copy_regular(work, &f.path, &dest, f.size)? {
                 Some(size) => kept.files.push(FileEntry {
                     path: f.path.clone(),
                     size,
@@ -358,22 +358,18 @@ fn remove_stale_staging(user_dir: &Path) {
     }
 }
 
-/// Copy `src` to `dest` if it is a regular file, without following links. Returns the bytes
-/// copied, or `None` if `src` is not a regular file.
-fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, StorageError> {
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(src)
-    {
-        Ok(f) => f,
-        // ELOOP: a symbolic link. Anything that vanished or cannot be opened is skipped too.
-        Err(_) => return Ok(None),
-    };
-    let meta = file.metadata().map_err(io("reading", src))?;
-    if !meta.file_type().is_file() {
+/// Copy `rel` beneath `work` to `dest` if it is a regular file reached through no symbolic link
+/// (`open_beneath`). Returns the bytes copied, or `None` if it cannot be opened that way.
+fn copy_regular(
+    work: &Path,
+    rel: &str,
+    dest: &Path,
+    expected: u64,
+) -> Result<Option<u64>, StorageError> {
+    // A symbolic link at any level, anything that vanished or is not a regular file: skipped.
+    let Ok(file) = open_beneath::open_regular(work, rel) else {
         return Ok(None);
-    }
+    };
     let mut out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -381,7 +377,8 @@ fn copy_regular(src: &Path, dest: &Path, expected: u64) -> Result<Option<u64>, S
         .open(dest)
         .map_err(io("creating", dest))?;
     // Never copy more than was listed (and counted against the quota).
-    let copied = std::io::copy(&mut file.take(expected), &mut out).map_err(io("copying", src))?;
+    let src = work.join(rel);
+    let copied = std::io::copy(&mut file.take(expected), &mut out).map_err(io("copying", &src))?;
     out.flush().map_err(io("writing", dest))?;
     Ok(Some(copied))
 }
@@ -617,6 +614,22 @@ mod tests {
             kept.skipped,
             vec!["link".to_string(), "../escape".to_string()]
         );
+    }
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_listing_is_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let s = storage(root.path(), 10, 1 << 20);
+        let (w, f) = work_with(&[("sub/data.csv", b"a,b")]);
+        // After the listing, `sub` becomes a link to a folder outside holding a file of the
+        // same name, size and content: nothing but the link tells them apart.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("data.csv"), b"a,b").unwrap();
+        std::fs::remove_dir_all(w.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), w.path().join("sub")).unwrap();
+        let kept = s.keep("u", "e", w.path(), &f, 0).unwrap();
+        assert!(kept.files.is_empty(), "{:?}", kept.files);
+        assert_eq!(kept.skipped, vec!["sub/data.csv".to_string()]);
     }
 
     #[test]
