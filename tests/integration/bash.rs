@@ -79,6 +79,54 @@ fn bash_filters_stream_so_a_long_pipeline_fits_the_default_memory() {
     assert_eq!((r.status(), r.out()), ("OK", "57\n"), "{r:?}");
 }
 
+/// A run limit that leaves the memory limit as the only one these tests meet.
+const SLOW: &[&str] = &["--max-runtime-seconds", "300"];
+
+/// An environment whose operator allows [`SLOW`] runs.
+fn slow_env() -> Env {
+    Env::new().with("CODE_EVAL_VALVE_OVERRIDE_MAX_RUNTIME_SECONDS", "300")
+}
+
+#[test]
+fn bash_sed_awk_and_tail_stream_so_five_million_lines_fit_the_default_memory() {
+    // sed and awk run their line loops as the lines arrive (sed keeps one line of lookahead for
+    // `$`), tail keeps only its last lines: before, each of these held the whole 38.9 MB stream,
+    // several times over, and ended with MEMORY_LIMIT at the default 256 MiB. The memory limit
+    // is the default; the time limit is generous, as these take tens of seconds on a busy machine.
+    let env = slow_env();
+    let r = env.bash("seq 1 5000000 | sed 's/1/x/' | tail -1", SLOW);
+    assert_eq!((r.status(), r.out()), ("OK", "5000000\n"), "{r:?}");
+    let r = env.bash("seq 1 5000000 | awk '{s+=$1} END{print s}'", SLOW);
+    assert_eq!((r.status(), r.out()), ("OK", "12500002500000\n"), "{r:?}");
+    let r = env.bash("seq 1 5000000 | awk 'NR%1000000==0'", SLOW);
+    assert_eq!(
+        (r.status(), r.out()),
+        ("OK", "1000000\n2000000\n3000000\n4000000\n5000000\n"),
+        "{r:?}"
+    );
+    // `$` and a range still see the end of the stream.
+    let r = env.bash("seq 1 5000000 | sed -n '4999999,$p'", SLOW);
+    assert_eq!((r.status(), r.out()), ("OK", "4999999\n5000000\n"), "{r:?}");
+}
+
+#[test]
+fn a_sed_awk_pipeline_fits_in_less_memory_than_its_whole_input() {
+    // 64 MiB of linear memory in all (the module itself takes 33 MiB: its stack) for a 38.9 MB
+    // stream through sed, awk and tail: it fits only if no stage holds the stream.
+    let env = slow_env();
+    let r = env.bash(
+        "seq 1 5000000 | sed 's/^/n/' | awk '{ print substr($1, 2) * 2 }' | tail -n 1",
+        &[SLOW, &["--max-ram-mb", "64"]].concat(),
+    );
+    assert_eq!((r.status(), r.out()), ("OK", "10000000\n"), "{r:?}");
+    // A program that needs the whole input still gets it: N joins every line into one.
+    let r = env.bash(
+        "seq 1 5000000 | sed ':a;N;$!ba;s/\\n/+/g' | wc -c",
+        &[SLOW, &["--max-ram-mb", "64"]].concat(),
+    );
+    assert_eq!(r.status(), "MEMORY_LIMIT", "{r:?}");
+}
+
 #[test]
 fn bash_functions_recurse_a_thousand_deep_and_runaway_recursion_is_an_ordinary_error() {
     let env = Env::new();

@@ -284,6 +284,9 @@ async fn run(cmd: &str, ctx: Context<'_>) -> Result<ExecResult> {
     if opts.files.is_empty() {
         opts.files.push("-".to_string());
     }
+    if cmd == "tail" && opts.files.len() == 1 && opts.files[0] == "-" && opts.headers != Headers::Always {
+        return tail_stdin(&ctx, opts.selection, opts.unit).await;
+    }
 
     let mut out = Vec::new();
     let mut stderr = String::new();
@@ -331,6 +334,78 @@ async fn run(cmd: &str, ctx: Context<'_>) -> Result<ExecResult> {
         result.exit_code = 1;
     }
     Ok(result)
+}
+
+/// nestbox: `tail` of stdin read a piece at a time. The last N lines (or
+/// bytes) keep only about that much: the tail is cut back to them whenever
+/// it has doubled, so the work stays linear. From line (byte) N on, the
+/// pieces go to the pipeline as they come.
+async fn tail_stdin(ctx: &Context<'_>, selection: Selection, unit: Unit) -> Result<ExecResult> {
+    let out = ctx.stdout_stream();
+    let mut input = super::InputChunks::stdin(ctx)?;
+    let cut = |data: &[u8]| match unit {
+        Unit::Lines => super::cut_records(b'\n')(data),
+        Unit::Bytes => data.len(),
+    };
+    match selection {
+        Selection::From(n) => {
+            // Units still to skip before output starts.
+            let mut skip = n.saturating_sub(1);
+            let mut held = Vec::new();
+            while let Some(piece) = input.next(cut).await? {
+                ctx.consume_budget_work(1)?;
+                let mut start = 0;
+                if skip > 0 {
+                    start = match unit {
+                        Unit::Bytes => skip.min(piece.len()),
+                        Unit::Lines => {
+                            let mut end = 0;
+                            for (i, &b) in piece.iter().enumerate() {
+                                if b == b'\n' {
+                                    skip -= 1;
+                                    end = i + 1;
+                                    if skip == 0 {
+                                        break;
+                                    }
+                                }
+                            }
+                            if skip > 0 { piece.len() } else { end }
+                        }
+                    };
+                    if unit == Unit::Bytes {
+                        skip -= start;
+                    }
+                }
+                let rest = &piece[start..];
+                if rest.is_empty() {
+                    continue;
+                }
+                match &out {
+                    Some(out) => {
+                        if !out.write(rest).await? {
+                            return Ok(ExecResult::with_code(String::new(), 141));
+                        }
+                    }
+                    None => held.extend_from_slice(rest),
+                }
+            }
+            Ok(ExecResult::ok_bytes(held))
+        }
+        _ => {
+            let mut tail = Vec::new();
+            let mut trimmed_len = 0;
+            while let Some(piece) = input.next(cut).await? {
+                ctx.consume_budget_work(1)?;
+                tail.extend_from_slice(&piece);
+                if tail.len() > 2 * trimmed_len + super::STREAM_CHUNK_BYTES {
+                    let keep = select(&tail, selection, unit).len();
+                    tail.drain(..tail.len() - keep);
+                    trimmed_len = tail.len();
+                }
+            }
+            Ok(ExecResult::ok_bytes(select(&tail, selection, unit).to_vec()))
+        }
+    }
 }
 
 /// The head builtin - output the first N lines or bytes of input.

@@ -167,6 +167,12 @@ pub use alias::{Alias, Unalias};
 pub use archive::{Bunzip2, Bzcat, Bzip2, Gunzip, Gzip, Tar};
 pub use assert::Assert;
 pub use awk::Awk;
+
+/// nestbox: whether `awk ARGS` may run shell commands (and so runs through
+/// an execution plan, with its stdin collected first).
+pub(crate) fn awk_may_run_commands(args: &[String]) -> bool {
+    Awk::may_run_commands(args)
+}
 pub use base64::Base64;
 pub use basenc::{Base32, Basenc};
 pub use bc::Bc;

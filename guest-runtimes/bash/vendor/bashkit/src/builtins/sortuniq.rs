@@ -981,6 +981,50 @@ impl Builtin for Sort {
             files.push("-".to_string());
         }
         let line_sep = if zero_terminated { '\0' } else { '\n' };
+        // nestbox: the usual `... | sort [keys]` holds its lines as one text
+        // and a pair of offsets per line (8 bytes) instead of a `String` each
+        // (12 bytes plus an allocation), sorts the offsets, and writes the
+        // result a pipe's worth at a time.
+        if files.len() == 1
+            && files[0] == "-"
+            && !merge
+            && matches!(check, CheckMode::Off)
+            && output_file.is_none()
+        {
+            let mut text = String::new();
+            let mut spans: Vec<(u32, u32)> = Vec::new();
+            let mut input = super::InputChunks::stdin(&ctx)?;
+            while let Some(piece) = input.next(super::cut_records(line_sep as u8)).await? {
+                ctx.consume_budget_work(1)?;
+                let piece = String::from_utf8_lossy(&piece);
+                for line in split_records(&piece, line_sep) {
+                    let start = text.len();
+                    text.push_str(line);
+                    spans.push((start as u32, text.len() as u32));
+                }
+            }
+            let line = |s: &(u32, u32)| &text[s.0 as usize..s.1 as usize];
+            // Stable so `-u` keeps the first input line of each equal run.
+            spans.sort_by(|a, b| cfg.compare(line(a), line(b)));
+            if unique {
+                spans.dedup_by(|later, kept| cfg.compare(line(kept), line(later)) == Ordering::Equal);
+            }
+            let out = ctx.stdout_stream();
+            let mut output = String::new();
+            for span in &spans {
+                output.push_str(line(span));
+                output.push(line_sep);
+                if let Some(out) = &out
+                    && output.len() >= super::STREAM_CHUNK_BYTES
+                {
+                    if !out.write(output.as_bytes()).await? {
+                        return Ok(ExecResult::with_code(String::new(), 141));
+                    }
+                    output.clear();
+                }
+            }
+            return Ok(ExecResult::ok(output));
+        }
         let mut streams: Vec<Vec<String>> = Vec::new();
         for file in &files {
             let text = if file == "-" {
@@ -1058,7 +1102,12 @@ impl Builtin for Sort {
             }
             merged
         } else {
-            let mut v = streams.concat();
+            // nestbox: the lines are moved, not copied, into one list.
+            let mut v = if streams.len() == 1 {
+                streams.pop().unwrap_or_default()
+            } else {
+                streams.into_iter().flatten().collect()
+            };
             // Stable so `-u` keeps the first input line of each equal run.
             v.sort_by(|a, b| cfg.compare(a, b));
             v
@@ -1078,10 +1127,25 @@ impl Builtin for Sort {
         }
 
         let sep = if zero_terminated { "\0" } else { "\n" };
-        let mut output = all_lines.join(sep);
-        if !all_lines.is_empty() {
+        // nestbox: a streaming stage writes the sorted lines a pipe's worth
+        // at a time; otherwise each line is freed as it is copied out, so
+        // the lines and their joined text are never both held whole.
+        let out = ctx.stdout_stream().filter(|_| output_file.is_none());
+        let mut output = String::new();
+        for line in all_lines.drain(..) {
+            output.push_str(&line);
             output.push_str(sep);
+            drop(line);
+            if let Some(out) = &out
+                && output.len() >= super::STREAM_CHUNK_BYTES
+            {
+                if !out.write(output.as_bytes()).await? {
+                    return Ok(ExecResult::with_code(String::new(), 141));
+                }
+                output.clear();
+            }
         }
+        drop(all_lines);
 
         // Write to output file if -o specified
         if let Some(ref outfile) = output_file {

@@ -8006,8 +8006,17 @@ impl Interpreter {
     fn streams_stdout(simple: &SimpleCommand) -> bool {
         matches!(
             simple.name.parts.as_slice(),
-            [WordPart::Literal(name)]
-                if matches!(name.as_str(), "yes" | "seq" | "cat" | "grep" | "tr")
+            [WordPart::Literal(name)] if Self::streams_stdout_name(name)
+        )
+    }
+
+    /// nestbox: the filters that write as they read (`sed`, `awk`, `cut`,
+    /// `uniq`, `tail -n +N`) and `sort`, which writes its result without
+    /// first joining it into one string, join the generators.
+    fn streams_stdout_name(name: &str) -> bool {
+        matches!(
+            name,
+            "yes" | "seq" | "cat" | "grep" | "tr" | "sed" | "awk" | "cut" | "uniq" | "sort" | "tail"
         )
     }
 
@@ -8016,9 +8025,17 @@ impl Interpreter {
     /// They consume incrementally; options such as `tr -s` explicitly collect
     /// budget-owned whole input. Grep summaries can delay output, while -q
     /// still exits after its first matching record.
-    fn streams_stdin(name: &str) -> bool {
-        // nestbox: wc, uniq and cut read their input a piece at a time too.
-        matches!(name, "cat" | "grep" | "tr" | "wc" | "uniq" | "cut" | "sort")
+    fn streams_stdin(name: &str, args: &[String]) -> bool {
+        // nestbox: wc, uniq, cut, sort, sed, tail and awk read their input a
+        // piece at a time too; awk only when it cannot run commands, as it
+        // then runs through an execution plan that is given no pipe.
+        match name {
+            "awk" => !crate::builtins::awk_may_run_commands(args),
+            _ => matches!(
+                name,
+                "cat" | "grep" | "tr" | "wc" | "uniq" | "cut" | "sort" | "sed" | "tail"
+            ),
+        }
     }
 
     fn execution_output(&self) -> Option<Arc<crate::execution::ExecutionOutput>> {
@@ -9586,7 +9603,7 @@ impl Interpreter {
                     )
             });
             self.builtin_stdin_pipe =
-                if !explicit_input && (streaming_host || Self::streams_stdin(name)) {
+                if !explicit_input && (streaming_host || Self::streams_stdin(name, &args)) {
                     self.pipe_in.take()
                 } else {
                     None
@@ -10192,7 +10209,7 @@ impl Interpreter {
             };
             let streaming_command = builtin.streams_io();
             let streaming_utility = bundled
-                && matches!(name, "yes" | "seq" | "cat" | "grep" | "tr")
+                && Self::streams_stdout_name(name)
                 && self.builtin_stdout_pipe.is_some();
             let routed_output = streaming_command || streaming_utility;
             let command_routes = if routed_output {

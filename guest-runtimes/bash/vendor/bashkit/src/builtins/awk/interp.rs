@@ -1629,7 +1629,17 @@ impl Interp {
                     Err(_) => continue,
                 };
                 self.set_record(rec);
-                match self.run_rules(&prog).await {
+                let ran = self.run_rules(&prog).await;
+                // nestbox: output goes to the pipeline as records are handled.
+                match self.stream_stdout().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.close_all().await;
+                        return 141;
+                    }
+                    Err(_) => return self.finish().await,
+                }
+                match ran {
                     Ok(()) | Err(Unwind::Next) => {}
                     Err(Unwind::NextFile) => {
                         if let Err(e) = self.skip_file().await {

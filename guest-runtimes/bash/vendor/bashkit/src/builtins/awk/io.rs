@@ -53,12 +53,18 @@ pub(super) enum RsMode {
     Regex(Arc<AwkRegex>),
 }
 
-/// An input source held in memory.
+/// An input source held in memory. nestbox: or stdin read as it arrives:
+/// `data` then holds the unread rest of what came so far, and `fill` adds
+/// more until a whole record is there.
 pub(super) struct Reader {
     data: String,
     pos: usize,
     /// Exit status of the command that produced it (`cmd | getline`).
     status: i32,
+    /// nestbox: the rest of stdin, when it is still arriving.
+    stream: Option<crate::builtins::StdinStream>,
+    /// nestbox: the bytes of a UTF-8 character cut at a chunk's end.
+    carry: Vec<u8>,
 }
 
 impl Reader {
@@ -67,7 +73,41 @@ impl Reader {
             data,
             pos: 0,
             status: 0,
+            stream: None,
+            carry: Vec::new(),
         }
+    }
+
+    /// nestbox: read from `stream` until `data` holds a whole record for
+    /// `rs` (or the input ends). Only newline and one-character separators
+    /// are told apart in a piece; paragraph and regex modes read to the end.
+    pub(super) async fn fill(&mut self, rs: &RsMode) -> crate::error::Result<()> {
+        while let Some(stream) = &self.stream {
+            let rest = &self.data[self.pos..];
+            let whole = match rs {
+                RsMode::Newline => rest.contains('\n'),
+                RsMode::Char(c) => rest.contains(*c),
+                RsMode::Paragraph | RsMode::Regex(_) => false,
+            };
+            if whole {
+                return Ok(());
+            }
+            let chunk = stream.read().await?;
+            self.data.drain(..self.pos);
+            self.pos = 0;
+            if chunk.is_empty() {
+                self.stream = None;
+                let carry = std::mem::take(&mut self.carry);
+                self.data.push_str(&String::from_utf8_lossy(&carry));
+                return Ok(());
+            }
+            self.carry.extend_from_slice(&chunk);
+            let cut = crate::builtins::cut_utf8(&self.carry);
+            self.data
+                .push_str(&String::from_utf8_lossy(&self.carry[..cut]));
+            self.carry.drain(..cut);
+        }
+        Ok(())
     }
 
     /// Next record and its terminator (`RT`).
@@ -189,6 +229,10 @@ pub(super) struct Host {
     pub(super) cwd: PathBuf,
     pub(super) env: Vec<(String, String)>,
     pub(super) stdin: Option<String>,
+    /// nestbox: the rest of stdin when awk is a streaming pipeline stage.
+    pub(super) stdin_stream: Option<crate::builtins::StdinStream>,
+    /// nestbox: the pipeline awk's stdout goes to as it is printed, if any.
+    pub(super) stdout_stream: Option<crate::builtins::StdoutStream>,
     pub(super) budget: Option<crate::limits::ExecutionBudget>,
     pub(super) clock: Date,
     pub(super) bridge: Option<Bridge>,
@@ -254,12 +298,15 @@ impl Io {
         }
     }
 
-    fn take_stdin(&mut self) -> String {
+    /// nestbox: stdin as a reader: what was buffered, then the pipe.
+    fn take_stdin(&mut self) -> Reader {
         if self.stdin_taken {
-            return String::new();
+            return Reader::new(String::new());
         }
         self.stdin_taken = true;
-        self.host.stdin.take().unwrap_or_default()
+        let mut reader = Reader::new(self.host.stdin.take().unwrap_or_default());
+        reader.stream = self.host.stdin_stream.take();
+        reader
     }
 
     fn resolve(&self, name: &str) -> PathBuf {
@@ -295,6 +342,10 @@ impl Interp {
         loop {
             if let Some(r) = self.io.main.cur.as_mut() {
                 let rs = self.rs.clone();
+                if let Err(e) = r.fill(&rs).await {
+                    return Err(self.fatal_plain(&format!("error reading standard input: {e}")));
+                }
+                let r = self.io.main.cur.as_mut().ok_or(Unwind::Fatal)?;
                 if let Some((rec, rt)) = r.read(&rs) {
                     if let Some(b) = &self.io.host.budget
                         && let Err(e) = b.consume_work(1)
@@ -369,7 +420,7 @@ impl Interp {
                 continue;
             }
             self.io.main.used = true;
-            let data = if arg == "-" || arg == "/dev/stdin" {
+            let reader = if arg == "-" || arg == "/dev/stdin" {
                 self.io.take_stdin()
             } else {
                 let path = self.io.resolve(&arg);
@@ -389,7 +440,7 @@ impl Interp {
                         {
                             return Err(self.budget_exhausted(e));
                         }
-                        String::from_utf8_lossy(&bytes).into_owned()
+                        Reader::new(String::from_utf8_lossy(&bytes).into_owned())
                     }
                     Err(e) => {
                         let reason = crate::error::io_error_reason(&e);
@@ -398,26 +449,26 @@ impl Interp {
                     }
                 }
             };
-            self.start_main_file(arg, data).await?;
+            self.start_main_file(arg, reader).await?;
             return Ok(true);
         }
         if !self.io.main.used {
             self.io.main.used = true;
-            let data = self.io.take_stdin();
-            self.start_main_file(String::new(), data).await?;
+            let reader = self.io.take_stdin();
+            self.start_main_file(String::new(), reader).await?;
             return Ok(true);
         }
         Ok(false)
     }
 
-    async fn start_main_file(&mut self, name: String, data: String) -> R<()> {
+    async fn start_main_file(&mut self, name: String, reader: Reader) -> R<()> {
         self.set_var(
             super::ast::VarRef::Global(special::FILENAME),
             Value::Str(name),
         )?;
         self.fnr = 0.0;
         self.globals[special::FNR as usize] = Cell::Val(Value::Num(0.0));
-        self.io.main.cur = Some(Reader::new(data));
+        self.io.main.cur = Some(reader);
         let prog = self.prog.clone();
         self.run_blocks(&prog.beginfile).await
     }
@@ -447,6 +498,11 @@ impl Interp {
                     return Ok(Value::Num(-1.0));
                 }
                 let rs = self.rs.clone();
+                if let Some(r) = self.io.readers.get_mut(&name)
+                    && let Err(e) = r.fill(&rs).await
+                {
+                    return Err(self.fatal_plain(&format!("error reading standard input: {e}")));
+                }
                 let rec = self.io.readers.get_mut(&name).and_then(|r| r.read(&rs));
                 match rec {
                     Some((rec, rt)) => {
@@ -531,9 +587,14 @@ impl Interp {
 
     async fn open_file_reader(&mut self, name: &str) -> R<bool> {
         self.check_reader_slots()?;
-        let data = if name == "-" || name == "/dev/stdin" {
-            self.io.take_stdin()
-        } else {
+        // nestbox: stdin is read as the records are asked for; it is not
+        // counted against the getline cache, as the main input is not.
+        if name == "-" || name == "/dev/stdin" {
+            let reader = self.io.take_stdin();
+            self.io.readers.insert(name.to_string(), reader);
+            return Ok(true);
+        }
+        let data = {
             let path = self.io.resolve(name);
             let fs = self.io.host.fs.clone();
             match fs.stat(&path).await {
@@ -571,6 +632,25 @@ impl Interp {
     }
 
     // ----- output -----
+
+    /// nestbox: when awk is a streaming stage, send what it printed so far
+    /// to the pipeline once a pipe's worth has gathered (so the stdout
+    /// buffer stays small and the output cap counts only what is held);
+    /// `false` once nobody reads (the caller then ends like SIGPIPE).
+    pub(super) async fn stream_stdout(&mut self) -> R<bool> {
+        let Some(out) = &self.io.host.stdout_stream else {
+            return Ok(true);
+        };
+        if self.io.stdout.len() < crate::builtins::STREAM_CHUNK_BYTES {
+            return Ok(true);
+        }
+        let written = out.write(self.io.stdout.as_bytes()).await;
+        self.io.stdout.clear();
+        match written {
+            Ok(open) => Ok(open),
+            Err(e) => Err(self.fatal_plain(&format!("write error: {e}"))),
+        }
+    }
 
     pub(super) async fn write_out(&mut self, dest: Option<&Redirect>, text: String) -> R<()> {
         if text.len() > AWK_MAX_OUTPUT_BYTES.saturating_sub(self.io.total_out()) {

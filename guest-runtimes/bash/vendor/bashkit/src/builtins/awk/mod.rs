@@ -383,6 +383,10 @@ impl Awk {
             cwd: ctx.cwd.clone(),
             env,
             stdin: ctx.stdin.map(|s| s.text_lossy().into_owned()),
+            // nestbox: a streaming stage reads and writes its pipes as it
+            // goes (never when commands run through the plan driver).
+            stdin_stream: bridge.is_none().then(|| ctx.stdin_stream()).flatten(),
+            stdout_stream: bridge.is_none().then(|| ctx.stdout_stream()).flatten(),
             budget: ctx
                 .execution_budget()
                 .and_then(|b| b.try_with(Clone::clone).ok()),
@@ -476,7 +480,7 @@ impl Awk {
     }
 
     /// Whether the program may run shell commands.
-    fn may_run_commands(args: &[String]) -> bool {
+    pub(crate) fn may_run_commands(args: &[String]) -> bool {
         args.iter().any(|a| {
             a == "-f"
                 || a.starts_with("--file")

@@ -180,9 +180,16 @@ pub(super) struct Machine<'a> {
     /// nothing, does not.
     flush_newline_on_quit: bool,
 
-    // Per-segment state.
-    lines: &'a [InputLine],
+    // Per-segment state. nestbox: the lines not yet read, owned, so that
+    // stdin can be fed a piece at a time (`feed`, `run_available`); `eof`
+    // once the last one is in. `cursor` counts the lines read.
+    lines: std::collections::VecDeque<InputLine>,
+    eof: bool,
     cursor: usize,
+    restart: bool,
+    restarts: usize,
+    restart_cursor: usize,
+    segment_done: bool,
     line_no: usize,
     ps: BudgetedString,
     ps_had_newline: bool,
@@ -239,8 +246,13 @@ impl<'a> Machine<'a> {
             exit_code: None,
             warned: false,
             flush_newline_on_quit: false,
-            lines: &[],
+            lines: std::collections::VecDeque::new(),
+            eof: true,
             cursor: 0,
+            restart: false,
+            restarts: 0,
+            restart_cursor: 0,
+            segment_done: false,
             line_no: 0,
             ps,
             execution_budget,
@@ -297,21 +309,60 @@ impl<'a> Machine<'a> {
     }
 
     /// Run one input stream and return everything it wrote to stdout.
-    pub(super) fn run_segment(&mut self, lines: &'a [InputLine]) -> Result<String, LimitExceeded> {
-        self.lines = lines;
+    pub(super) fn run_segment(&mut self, lines: Vec<InputLine>) -> Result<String, LimitExceeded> {
+        self.start_segment();
+        for line in lines {
+            self.feed(line);
+        }
+        self.eof = true;
+        self.run_available()?;
+        self.take_output()
+    }
+
+    /// nestbox: begin an input stream whose lines arrive through `feed`.
+    pub(super) fn start_segment(&mut self) {
+        self.lines.clear();
+        self.eof = false;
         self.cursor = 0;
         self.line_no = 0;
+        self.restart = false;
+        self.restarts = 0;
+        self.restart_cursor = 0;
+        self.segment_done = false;
         self.range = vec![RangeState::default(); self.prog.cmds.len()];
         self.out = Sink::with_sep(self.sep, self.execution_budget.as_ref());
+    }
 
-        let mut restart = false;
+    /// nestbox: one more input line of the current stream.
+    pub(super) fn feed(&mut self, line: InputLine) {
+        self.lines.push_back(line);
+    }
+
+    /// nestbox: no more input lines will come.
+    pub(super) fn end_input(&mut self) {
+        self.eof = true;
+    }
+
+    /// nestbox: what the stream wrote so far, taken out of the sink (which
+    /// keeps its withheld-newline state), or the error that stopped it.
+    pub(super) fn take_output(&mut self) -> Result<String, LimitExceeded> {
+        if let Some(error) = self.out.error.take() {
+            return Err(error);
+        }
+        let fresh = BudgetedString::new(self.execution_budget.as_ref())?;
+        Ok(std::mem::replace(&mut self.out.buf, fresh).into_inner())
+    }
+
+    /// Run cycles as far as the input fed so far allows. nestbox: until end
+    /// of input a cycle starts only while one line beyond the one it reads
+    /// is there, so `$` is known; a program whose cycles read more (`n`,
+    /// `N`) gets its whole input before it runs (see `mod.rs`).
+    pub(super) fn run_available(&mut self) -> Result<(), LimitExceeded> {
         // THREAT[TM-DOS]: `D` restarts the script without reading input, so a
         // script like `G;D` never terminates and grows the pattern space
         // without bound. The per-cycle step budget cannot see across restarts,
         // so they get their own budget, reset whenever a line is read.
-        let mut restarts = 0usize;
-        let mut restart_cursor = self.cursor;
-        loop {
+        while !self.segment_done {
             if let Some(budget) = &self.execution_budget
                 && let Err(error) = budget.check()
             {
@@ -320,30 +371,33 @@ impl<'a> Machine<'a> {
             if self.exit_code.is_some() {
                 break;
             }
+            if !self.eof && self.lines.len() < 2 {
+                return Ok(());
+            }
             // `D` restarts the script on what is left of the pattern space
             // without reading input, and GNU only clears the `t` flag when a
             // line is actually read, so the reset lives in `read_next`.
-            if restart {
-                restarts += 1;
-                if restarts > SED_MAX_CYCLE_STEPS {
+            if self.restart {
+                self.restarts += 1;
+                if self.restarts > SED_MAX_CYCLE_STEPS {
                     self.warn_loop_limit();
                     break;
                 }
-                if self.cursor != restart_cursor {
+                if self.cursor != self.restart_cursor {
                     // The restarted cycles consumed input (`$!N;P;D`), so
                     // they are bounded by the input; only count restarts
                     // that read nothing.
-                    restarts = 0;
-                    restart_cursor = self.cursor;
+                    self.restarts = 0;
+                    self.restart_cursor = self.cursor;
                 }
             } else {
                 if !self.read_next() {
                     break;
                 }
-                restarts = 0;
-                restart_cursor = self.cursor;
+                self.restarts = 0;
+                self.restart_cursor = self.cursor;
             }
-            restart = false;
+            self.restart = false;
 
             match self.cycle() {
                 Cycle::Break => {
@@ -358,7 +412,7 @@ impl<'a> Machine<'a> {
                 Cycle::Silent => self.flush_appends(),
                 Cycle::Restart => {
                     self.flush_appends();
-                    restart = true;
+                    self.restart = true;
                 }
             }
 
@@ -366,13 +420,8 @@ impl<'a> Machine<'a> {
                 self.out.flush_pending();
             }
         }
-
-        let replacement = Sink::with_sep(self.sep, self.execution_budget.as_ref());
-        let out = std::mem::replace(&mut self.out, replacement);
-        match out.error {
-            Some(error) => Err(error),
-            None => Ok(out.buf.into_inner()),
-        }
+        self.segment_done = true;
+        Ok(())
     }
 
     fn cycle(&mut self) -> Cycle {
@@ -531,12 +580,11 @@ impl<'a> Machine<'a> {
                 }
                 Kind::NextAppend => {
                     self.flush_appends();
-                    if self.cursor >= self.lines.len() {
+                    let Some(line) = self.lines.pop_front() else {
                         // GNU extension: print what we have and stop.
                         self.exit_code = Some(0);
                         return Cycle::Auto;
-                    }
-                    let line = &self.lines[self.cursor];
+                    };
                     // GNU joins with the buffer delimiter (NUL under -z).
                     if let Err(error) = self
                         .ps
@@ -712,10 +760,9 @@ impl<'a> Machine<'a> {
     }
 
     fn read_next(&mut self) -> bool {
-        if self.cursor >= self.lines.len() {
+        let Some(line) = self.lines.pop_front() else {
             return false;
-        }
-        let line = &self.lines[self.cursor];
+        };
         // Admit the transient line clone as scratch BEFORE allocating it:
         // the clone lives until set_ps stores a fresh charged copy, so its
         // bytes stay charged the whole time. Admission itself fails closed.
@@ -732,7 +779,7 @@ impl<'a> Machine<'a> {
             },
             None => None,
         };
-        let text = line.text.clone();
+        let text = line.text;
         let had_newline = line.had_newline;
         let file = line.file;
         if let Some(budget) = &self.execution_budget
@@ -853,7 +900,7 @@ impl<'a> Machine<'a> {
     }
 
     fn is_last_line(&self) -> bool {
-        self.cursor >= self.lines.len()
+        self.lines.is_empty() && self.eof
     }
 
     /// Returns `(selected, range_just_closed)`.
@@ -1236,7 +1283,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&test_lines());
+        let result = machine.run_segment(test_lines());
         assert!(result.is_ok(), "live budget must run, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1262,7 +1309,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&many_x_lines(1500));
+        let result = machine.run_segment(many_x_lines(1500));
         assert!(result.is_err(), "doubling loop must refuse, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1277,7 +1324,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&test_lines());
+        let result = machine.run_segment(test_lines());
         assert!(result.is_err(), "work budget must refuse, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1294,7 +1341,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&many_x_lines(2));
+        let result = machine.run_segment(many_x_lines(2));
         assert!(result.is_ok(), "swap must fit, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1309,7 +1356,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&many_x_lines(2));
+        let result = machine.run_segment(many_x_lines(2));
         assert!(result.is_ok(), "drain must fit, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1324,7 +1371,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&many_x_lines(2));
+        let result = machine.run_segment(many_x_lines(2));
         assert!(result.is_ok(), "same-size rewrite must fit, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1344,7 +1391,7 @@ mod tests {
             had_newline: true,
             file: 0,
         }];
-        let result = machine.run_segment(&lines);
+        let result = machine.run_segment(lines);
         assert!(
             result.is_err(),
             "widening rewrite must refuse, got {result:?}" // debug-ok: test assertion
@@ -1367,7 +1414,7 @@ mod tests {
             had_newline: true,
             file: 0,
         }];
-        let result = machine.run_segment(&lines);
+        let result = machine.run_segment(lines);
         assert!(result.is_err(), "hold appends must refuse, got {result:?}"); // debug-ok: test assertion
     }
 
@@ -1382,7 +1429,7 @@ mod tests {
             Ok(machine) => machine,
             Err(error) => panic!("live budget must construct: {error:?}"), // debug-ok: test assertion
         };
-        let result = machine.run_segment(&many_x_lines(10));
+        let result = machine.run_segment(many_x_lines(10));
         assert!(result.is_err(), "input budget must refuse, got {result:?}"); // debug-ok: test assertion
     }
 }

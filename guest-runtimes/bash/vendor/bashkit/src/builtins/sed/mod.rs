@@ -270,6 +270,112 @@ fn resolve(cwd: &std::path::Path, name: &str) -> PathBuf {
     }
 }
 
+/// nestbox: all of stdin (what was buffered and the rest of the pipe), read
+/// the first time it is asked for; later asks get nothing, as a second read
+/// of a pipe would.
+async fn collect_stdin(ctx: &Context<'_>, cache: &mut Option<String>) -> Result<String> {
+    if cache.is_some() {
+        return Ok(String::new());
+    }
+    let text = ctx.stdin_to_end().await?.text_lossy().into_owned();
+    *cache = Some(String::new());
+    Ok(text)
+}
+
+/// nestbox: run `program` over stdin as it arrives: each line-ended piece is
+/// fed to the machine, which runs every cycle it can (keeping one line of
+/// lookahead for `$`), and what it wrote goes to the pipeline before the next
+/// piece is read. `q` stops reading (the writer then gets SIGPIPE).
+async fn stream_stdin(
+    ctx: &Context<'_>,
+    program: &script::Program,
+    read_files: &HashMap<String, String>,
+    opts: &Options,
+    sep: char,
+) -> Result<ExecResult> {
+    let names = vec!["-".to_string()];
+    let execution_budget = ctx
+        .execution_budget()
+        .and_then(|budget| budget.try_with(ExecutionBudget::clone).ok());
+    let mut machine = match Machine::new(
+        program,
+        &names,
+        read_files,
+        opts.quiet,
+        opts.line_length,
+        sep,
+        execution_budget,
+    ) {
+        Ok(machine) => machine,
+        Err(error) => return Ok(ExecResult::err(format!("sed: {error}\n"), 1)),
+    };
+    machine.start_segment();
+    let out = ctx.stdout_stream();
+    let mut stdout = String::new();
+    let mut lines = Vec::new();
+    let mut input = super::InputChunks::stdin(ctx)?;
+    let mut more = true;
+    while more {
+        match input.next(super::cut_records(sep as u8)).await? {
+            Some(piece) => {
+                ctx.consume_budget_work(1)?;
+                split_lines(&String::from_utf8_lossy(&piece), sep, 0, &mut lines);
+                for line in lines.drain(..) {
+                    machine.feed(line);
+                }
+            }
+            None => {
+                machine.end_input();
+                more = false;
+            }
+        }
+        let produced = machine
+            .run_available()
+            .and_then(|()| machine.take_output());
+        let produced = match produced {
+            Ok(produced) => produced,
+            Err(error) => return Ok(ExecResult::err(format!("sed: {error}\n"), 1)),
+        };
+        match &out {
+            Some(out) if !produced.is_empty() => {
+                if !out.write(produced.as_bytes()).await? {
+                    return Ok(ExecResult::with_code(String::new(), 141));
+                }
+            }
+            _ => stdout.push_str(&produced),
+        }
+        if machine.finished() {
+            break;
+        }
+    }
+
+    let mut stderr = std::mem::take(&mut machine.stderr);
+    let exit_code = machine.exit_code.unwrap_or(0);
+    let write_files = std::mem::take(&mut machine.write_files);
+    drop(machine);
+    for (name, sink) in write_files {
+        if let Some(error) = sink.error {
+            return Ok(ExecResult::err(format!("sed: {error}\n"), 1));
+        }
+        let path = resolve(ctx.cwd, &name);
+        if let Err(e) = ctx.fs.write_file(&path, sink.buf.as_bytes()).await {
+            return Ok(ExecResult::err(
+                format!("sed: couldn't open {name}: {e}\n"),
+                4,
+            ));
+        }
+    }
+    if stderr.len() > 1024 {
+        stderr.truncate(1024);
+    }
+    Ok(ExecResult {
+        stdout: stdout.into(),
+        stderr: stderr.into(),
+        exit_code,
+        ..Default::default()
+    })
+}
+
 #[async_trait]
 impl Builtin for Sed {
     async fn execute(&self, ctx: Context<'_>) -> Result<ExecResult> {
@@ -284,6 +390,11 @@ impl Builtin for Sed {
 
         // Assemble the whole script before compiling it: GNU joins every -e and
         // -f fragment with newlines and parses the result as one program.
+        // nestbox: sed is a streaming pipeline stage, so `ctx.stdin` may hold
+        // only the start of its input. Whatever needs stdin whole (`-f -`,
+        // `r /dev/stdin`, a program that reads lines itself, files besides
+        // stdin) collects it here, once; otherwise stdin streams below.
+        let mut whole_stdin: Option<String> = None;
         let mut script = String::new();
         for source in &opts.sources {
             if !script.is_empty() {
@@ -293,12 +404,8 @@ impl Builtin for Sed {
                 ScriptSource::Text(text) => script.push_str(text),
                 ScriptSource::File(name) => {
                     if name == "-" {
-                        script.push_str(
-                            ctx.stdin
-                                .map(ToString::to_string)
-                                .unwrap_or_default()
-                                .as_str(),
-                        );
+                        let text = collect_stdin(&ctx, &mut whole_stdin).await?;
+                        script.push_str(&text);
                         continue;
                     }
                     let path = resolve(ctx.cwd, name);
@@ -341,7 +448,7 @@ impl Builtin for Sed {
                 continue;
             }
             let text = if name == "/dev/stdin" || name == "-" {
-                ctx.stdin.map(ToString::to_string).unwrap_or_default()
+                collect_stdin(&ctx, &mut whole_stdin).await?
             } else {
                 let path = resolve(ctx.cwd, name);
                 match ctx.fs.read_file(&path).await {
@@ -350,6 +457,21 @@ impl Builtin for Sed {
                 }
             };
             read_files.insert(name.clone(), text);
+        }
+
+        // nestbox: stdin alone, read a line-ended piece at a time, when no
+        // cycle reads input itself (`n`, `N`): then one line of lookahead is
+        // all `$` needs, and the output goes to the pipeline as it is made.
+        let reads_ahead = program
+            .cmds
+            .iter()
+            .any(|c| matches!(c.kind, script::Kind::Next | script::Kind::NextAppend));
+        if opts.files.is_empty()
+            && opts.in_place.is_none()
+            && whole_stdin.is_none()
+            && !reads_ahead
+        {
+            return stream_stdin(&ctx, &program, &read_files, &opts, sep).await;
         }
 
         // Gather input.
@@ -366,7 +488,7 @@ impl Builtin for Sed {
         let mut unreadable: Vec<usize> = Vec::new();
         for (index, name) in names.iter().enumerate() {
             let content = if name == "-" || opts.files.is_empty() {
-                ctx.stdin.map(ToString::to_string).unwrap_or_default()
+                collect_stdin(&ctx, &mut whole_stdin).await?
             } else {
                 let path = resolve(ctx.cwd, name);
                 match ctx.fs.read_file(&path).await {
@@ -446,7 +568,7 @@ impl Builtin for Sed {
         let mut stdout = String::new();
         let mut edits: Vec<(usize, String, String)> = Vec::new();
 
-        for (index, segment) in segments.iter().enumerate() {
+        for (index, segment) in segments.into_iter().enumerate() {
             if machine.finished() {
                 break;
             }
