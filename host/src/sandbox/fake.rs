@@ -218,6 +218,18 @@ impl Fake {
         }
     }
 
+    /// [`Fake::wait_until`] from async code: on a blocking thread, off the runtime's workers.
+    pub async fn until(
+        self: &Arc<Self>,
+        what: &'static str,
+        done: impl Fn(&Fake) -> bool + Send + 'static,
+    ) {
+        let fake = self.clone();
+        tokio::task::spawn_blocking(move || fake.wait_until(what, done))
+            .await
+            .expect("waiting for the fake runtime");
+    }
+
     /// Let every guest at a gate go on, now and from now on (before a test tears down).
     pub fn open_gates(&self) {
         self.lock().gates_open = true;

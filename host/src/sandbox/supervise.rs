@@ -35,6 +35,9 @@ const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// The most of runsc's stderr kept for error messages.
 const MAX_DIAGNOSTICS: usize = 64 * 1024;
 
+/// The guest's stdin, where its job goes.
+type GuestStdin = Box<dyn Write + Send>;
+
 /// A booted sandbox whose guest is waiting for its one job. Dropping it kills the sandbox and
 /// removes everything it had.
 pub struct Booted {
@@ -51,7 +54,7 @@ pub struct Booted {
     // Field order is drop order: the sandbox is killed before its directories are removed.
     live: Live,
     dir: Option<RunDir>,
-    stdin: Option<Box<dyn Write + Send>>,
+    stdin: Option<GuestStdin>,
     events: Receiver<GuestEvent>,
     collected: Arc<Mutex<Collected>>,
     diagnostics: Option<JoinHandle<Vec<u8>>>,
@@ -224,7 +227,7 @@ fn attach(
 ) -> (
     Receiver<GuestEvent>,
     JoinHandle<Vec<u8>>,
-    Option<Box<dyn Write + Send>>,
+    Option<GuestStdin>,
 ) {
     let (tx, rx) = mpsc::channel();
     let Container {

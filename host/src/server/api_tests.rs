@@ -158,10 +158,8 @@ impl Server {
         what: &'static str,
         done: impl Fn(&AppState, &Fake) -> bool + Send + 'static,
     ) {
-        let (state, fake) = (self.state.clone(), self.fake.clone());
-        tokio::task::spawn_blocking(move || fake.wait_until(what, |f| done(&state, f)))
-            .await
-            .unwrap();
+        let state = self.state.clone();
+        self.fake.until(what, move |f| done(&state, f)).await;
     }
 
     async fn stop(self) {

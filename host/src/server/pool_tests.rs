@@ -68,10 +68,8 @@ impl Bench {
         what: &'static str,
         done: impl Fn(&Pool, &Fake) -> bool + Send + 'static,
     ) {
-        let (pool, fake) = (self.pool.clone(), self.fake.clone());
-        tokio::task::spawn_blocking(move || fake.wait_until(what, |f| done(&pool, f)))
-            .await
-            .unwrap();
+        let pool = self.pool.clone();
+        self.fake.until(what, move |f| done(&pool, f)).await;
     }
 
     fn counts(pool: &Pool) -> (usize, usize) {
