@@ -233,6 +233,12 @@ impl Nestbox {
         Ok((g, notices))
     }
 
+    /// Use `gvisor` (a factory over the unit tests' fake runtime) instead of preparing runsc.
+    #[cfg(test)]
+    pub fn use_gvisor(&self, gvisor: Arc<Gvisor>) {
+        *self.gvisor.lock().unwrap_or_else(|e| e.into_inner()) = Some(gvisor);
+    }
+
     /// Wait for the teardowns of finished runs (before a one-shot process exits).
     pub async fn finish_teardowns(&self) {
         let pending: Vec<_> =

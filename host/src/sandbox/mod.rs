@@ -4,6 +4,9 @@
 
 pub mod bundle;
 pub mod cgroups;
+pub mod container;
+#[cfg(test)]
+pub mod fake;
 pub mod guest;
 pub mod install;
 pub mod oom;
@@ -14,6 +17,8 @@ pub mod rundir;
 pub mod runsc;
 pub mod static_binary;
 pub mod supervise;
+#[cfg(test)]
+mod supervise_tests;
 pub mod sweep;
 pub mod updates;
 
@@ -30,6 +35,7 @@ use crate::settings::Settings;
 use crate::workdir;
 use bundle::{Bind, BundleConfig, Resources};
 use cgroups::HostLimits;
+use container::ContainerRuntime;
 use protocol::{GUEST_MODULES, GUEST_PLUGINS, GuestJob};
 use rundir::{Caps, RunDir};
 use runsc::Runsc;
@@ -47,6 +53,10 @@ pub enum SandboxError {
 
 /// A gVisor sandbox factory for this host, checked once per process.
 pub struct Gvisor {
+    /// The container runtime sandboxes are booted with: `runsc`, or a unit test's fake.
+    pub runtime: Arc<dyn ContainerRuntime>,
+    /// The runsc binary: its version and platform for results, and what the outer-wall probe
+    /// runs directly.
     pub runsc: Runsc,
     pub host: HostLimits,
     /// Whether cgroup limits are applied (false only when the operator allowed running without).
@@ -116,6 +126,7 @@ impl Gvisor {
         )?;
         let guest_binary = static_binary::current()?;
         let gvisor = Gvisor {
+            runtime: Arc::new(runsc.clone()),
             runsc,
             host,
             enforce: problem.is_none(),
@@ -123,7 +134,7 @@ impl Gvisor {
             state_dir: settings.state_dir.clone(),
             settings: settings.clone(),
         };
-        let swept = sweep::sweep(&gvisor.state_dir, Some(&gvisor.runsc), false);
+        let swept = sweep::sweep(&gvisor.state_dir, Some(gvisor.runtime.as_ref()), false);
         if !swept.runs.is_empty() {
             notices.push(format!(
                 "removed {} run(s) left behind by a nestbox that was killed",
@@ -131,6 +142,31 @@ impl Gvisor {
             ));
         }
         Ok((gvisor, notices))
+    }
+
+    /// A factory over another container runtime (the unit tests' fake) for `settings`: no host
+    /// limits are enforced, sandboxes get the default CPU weight.
+    #[cfg(test)]
+    pub fn with_runtime(runtime: Arc<dyn ContainerRuntime>, settings: &Settings) -> Gvisor {
+        Gvisor {
+            runtime,
+            runsc: Runsc {
+                path: PathBuf::from("/nonexistent/runsc"),
+                version: "fake".into(),
+                platform: "fake".into(),
+                root: settings.state_dir.join("runsc"),
+                rootless: false,
+            },
+            host: HostLimits {
+                root: false,
+                version: None,
+                missing: Vec::new(),
+            },
+            enforce: false,
+            guest_binary: PathBuf::from("/nestbox-under-test"),
+            state_dir: settings.state_dir.clone(),
+            settings: settings.clone(),
+        }
     }
 
     /// Boot a sandbox for `spec`: its guest has loaded the plugin and waits for one job.
@@ -167,7 +203,7 @@ impl Gvisor {
         bundle::write(&dir.bundle, &config)
             .map_err(|e| Outcome::failed(Status::SandboxError, e.to_string()))?;
         supervise::boot(
-            &self.runsc,
+            &self.runtime,
             dir,
             &spec.plugin.manifest.name,
             spec.memory_mb,

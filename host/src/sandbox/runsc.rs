@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
+use super::container::{Container, ContainerRuntime};
 use super::reaper;
 use crate::plugin::artifact::FileStamp;
 
@@ -38,6 +39,13 @@ pub enum RunscError {
         "runsc at {path} does not work: {detail}; nothing was run. fix: reinstall it with `nestbox gvisor install`"
     )]
     Broken { path: PathBuf, detail: String },
+    #[error("starting {path} for sandbox {id}: {source}")]
+    Start {
+        path: PathBuf,
+        id: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`runsc {verb}` failed for sandbox {id}: {detail}")]
     Command {
         verb: &'static str,
@@ -213,6 +221,49 @@ impl Runsc {
                 detail: quote(&out.stderr),
             })
         }
+    }
+}
+
+impl ContainerRuntime for Runsc {
+    fn boot(&self, bundle: &Path, id: &str) -> Result<Container, RunscError> {
+        let mut child = self.start(bundle, id).map_err(|source| RunscError::Start {
+            path: self.path.clone(),
+            id: id.to_string(),
+            source,
+        })?;
+        Ok(Container {
+            pid: child.id(),
+            stdin: Box::new(child.stdin.take().expect("stdin is piped")),
+            stdout: Box::new(child.stdout.take().expect("stdout is piped")),
+            stderr: Box::new(child.stderr.take().expect("stderr is piped")),
+        })
+    }
+
+    fn wait(
+        &self,
+        pid: u32,
+        timeout: Option<std::time::Duration>,
+    ) -> Option<std::process::ExitStatus> {
+        reaper::global().wait(pid, timeout)
+    }
+
+    fn kill(&self, id: &str) -> Result<(), RunscError> {
+        Runsc::kill(self, id)
+    }
+
+    fn kill_process(&self, pid: u32) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::SIGKILL,
+        );
+    }
+
+    fn delete(&self, id: &str) -> Result<(), RunscError> {
+        Runsc::delete(self, id)
+    }
+
+    fn list(&self) -> Result<Vec<String>, RunscError> {
+        Runsc::list(self)
     }
 }
 

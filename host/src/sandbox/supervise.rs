@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ChildStdin, ExitStatus};
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use super::cgroups;
+use super::container::{Container, ContainerRuntime};
 use super::oom::{MemoryRecord, MemoryWatch};
 use super::protocol::{GuestEvent, GuestJob, GuestOutcome, MAX_EVENT_LINE};
 use super::rundir::RunDir;
-use super::runsc::{self, Runsc};
-use super::{cgroups, reaper};
+use super::runsc;
 use crate::limits::Limits;
 use crate::result::Status;
 use crate::runner::Outcome;
@@ -33,6 +34,9 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 const CANCEL_POLL: Duration = Duration::from_millis(50);
 /// The most of runsc's stderr kept for error messages.
 const MAX_DIAGNOSTICS: usize = 64 * 1024;
+
+/// The guest's stdin, where its job goes.
+type GuestStdin = Box<dyn Write + Send>;
 
 /// A booted sandbox whose guest is waiting for its one job. Dropping it kills the sandbox and
 /// removes everything it had.
@@ -50,7 +54,7 @@ pub struct Booted {
     // Field order is drop order: the sandbox is killed before its directories are removed.
     live: Live,
     dir: Option<RunDir>,
-    stdin: Option<ChildStdin>,
+    stdin: Option<GuestStdin>,
     events: Receiver<GuestEvent>,
     collected: Arc<Mutex<Collected>>,
     diagnostics: Option<JoinHandle<Vec<u8>>>,
@@ -67,7 +71,7 @@ impl Booted {
 /// Owns a started sandbox: unless it finished cleanly, it is killed and its runsc state and
 /// cgroups deleted when dropped, whatever path we leave by.
 struct Live {
-    runsc: Runsc,
+    runtime: Arc<dyn ContainerRuntime>,
     id: String,
     pid: u32,
     /// It ended cleanly and runsc removed its own state.
@@ -80,18 +84,18 @@ struct Live {
 
 impl Live {
     fn kill(&self) {
-        let _ = self.runsc.kill(&self.id);
+        let _ = self.runtime.kill(&self.id);
     }
 }
 
 impl Drop for Live {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = self.runsc.kill(&self.id);
+            let _ = self.runtime.kill(&self.id);
             if !self.reaped {
-                let _ = reaper::global().wait(self.pid, Some(EXIT_TIMEOUT));
+                let _ = self.runtime.wait(self.pid, Some(EXIT_TIMEOUT));
             }
-            let _ = self.runsc.delete(&self.id);
+            let _ = self.runtime.delete(&self.id);
             cgroups::remove_sandbox_dirs(&self.id);
         }
         // runsc never removes the memory cgroup nestbox created, even after a clean end.
@@ -107,9 +111,9 @@ pub struct BootCheck {
     pub verify: Option<cgroups::Version>,
 }
 
-/// Start runsc for a prepared run directory and wait for the guest to be ready.
+/// Start the container runtime for a prepared run directory and wait for the guest to be ready.
 pub fn boot(
-    runsc: &Runsc,
+    runtime: &Arc<dyn ContainerRuntime>,
     dir: RunDir,
     plugin: &str,
     memory_mb: u64,
@@ -127,25 +131,22 @@ pub fn boot(
         ),
         None => None,
     };
-    let mut child = runsc.start(&dir.bundle, &dir.id).map_err(|e| {
+    let container = runtime.boot(&dir.bundle, &dir.id).map_err(|e| {
         if let Some(m) = &memory {
             m.remove();
         }
-        Outcome::failed(
-            Status::SandboxError,
-            format!("starting {}: {e}", runsc.path.display()),
-        )
+        Outcome::failed(Status::SandboxError, e.to_string())
     })?;
     let live = Live {
-        runsc: runsc.clone(),
+        runtime: runtime.clone(),
         id: dir.id.clone(),
-        pid: child.id(),
+        pid: container.pid,
         finished: false,
         reaped: false,
         memory,
     };
     let collected = Arc::new(Mutex::new(Collected::new(0)));
-    let (events, diagnostics, stdin) = attach(&mut child, collected.clone());
+    let (events, diagnostics, stdin) = attach(container, collected.clone());
     let mut booted = Booted {
         id: dir.id.clone(),
         plugin: plugin.to_string(),
@@ -219,22 +220,26 @@ pub fn boot(
     }
 }
 
-/// Wire up a started runsc: a thread reading events, one collecting its stderr.
+/// Wire up a started container: a thread reading events, one collecting its stderr.
 fn attach(
-    child: &mut Child,
+    container: Container,
     collected: Arc<Mutex<Collected>>,
 ) -> (
     Receiver<GuestEvent>,
     JoinHandle<Vec<u8>>,
-    Option<ChildStdin>,
+    Option<GuestStdin>,
 ) {
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let Container {
+        stdin,
+        stdout,
+        stderr,
+        ..
+    } = container;
     std::thread::Builder::new()
         .name("nestbox-events".into())
         .spawn(move || read_events(stdout, collected, tx))
         .expect("spawning the event reader");
-    let stderr = child.stderr.take().expect("stderr is piped");
     let diagnostics = std::thread::Builder::new()
         .name("nestbox-stderr".into())
         .spawn(move || {
@@ -243,7 +248,7 @@ fn attach(
             buf
         })
         .expect("spawning the stderr reader");
-    (rx, diagnostics, child.stdin.take())
+    (rx, diagnostics, Some(stdin))
 }
 
 impl Booted {
@@ -412,16 +417,12 @@ impl Drop for Remains {
 
 /// Wait for runsc to exit; if it does not, kill it and its sandbox.
 fn wait_exit(live: &Live) -> Option<ExitStatus> {
-    let reaper = reaper::global();
-    if let Some(s) = reaper.wait(live.pid, Some(EXIT_TIMEOUT)) {
+    if let Some(s) = live.runtime.wait(live.pid, Some(EXIT_TIMEOUT)) {
         return Some(s);
     }
     live.kill();
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(live.pid as i32),
-        nix::sys::signal::SIGKILL,
-    );
-    reaper.wait(live.pid, Some(EXIT_TIMEOUT))
+    live.runtime.kill_process(live.pid);
+    live.runtime.wait(live.pid, Some(EXIT_TIMEOUT))
 }
 
 /// How the conversation with the guest ended.
@@ -482,7 +483,7 @@ impl Collected {
 }
 
 fn read_events(
-    stdout: std::process::ChildStdout,
+    stdout: Box<dyn Read + Send>,
     sink: Arc<Mutex<Collected>>,
     tx: mpsc::Sender<GuestEvent>,
 ) {

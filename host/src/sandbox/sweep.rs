@@ -11,8 +11,8 @@ use std::path::Path;
 use nix::fcntl::{Flock, FlockArg};
 
 use super::cgroups;
+use super::container::ContainerRuntime;
 use super::rundir;
-use super::runsc::Runsc;
 
 /// What a sweep removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl Swept {
 
 /// Remove abandoned runs (cheap: a directory listing and a lock attempt per run).
 /// With `thorough`, also ask runsc for state it still holds for ids no live run owns.
-pub fn sweep(state_dir: &Path, runsc: Option<&Runsc>, thorough: bool) -> Swept {
+pub fn sweep(state_dir: &Path, runsc: Option<&dyn ContainerRuntime>, thorough: bool) -> Swept {
     let mut swept = Swept::default();
     let _ = std::fs::create_dir_all(state_dir);
     let lock_path = state_dir.join("sweep.lock");

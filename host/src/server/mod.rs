@@ -4,6 +4,8 @@
 //! and a graceful shutdown that leaves no sandbox, cgroup or bundle behind.
 
 pub mod api;
+#[cfg(test)]
+mod api_tests;
 pub mod client;
 pub mod exposure;
 pub mod job;
@@ -120,7 +122,7 @@ pub async fn serve(
     // A server that was killed left its pool behind: remove it all before booting anew.
     let swept = sweep::sweep(
         &nestbox.settings.settings.state_dir,
-        Some(&gvisor.runsc),
+        Some(gvisor.runtime.as_ref()),
         true,
     );
     if !swept.is_empty() {

@@ -27,6 +27,10 @@ use super::metrics::PluginLabel;
 
 use crate::sandbox::{Booted, Gvisor, SandboxSource, SandboxSpec};
 
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;
+
 /// After this many boots in a row fail for a plugin, it is reported unready.
 const FAILURES_UNREADY: u32 = 3;
 /// How often idle sandboxes are checked and the pool topped up, at the least.
