@@ -31,7 +31,7 @@ pub fn attach(work: &Path, files: &mut [FileEntry], cap_bytes: u64) -> usize {
             }
             Err(reason) => {
                 entry.content_base64 = None;
-                entry.content_omitted = Some(reason);
+                entry.content_omitted = Some(reason.to_string());
                 omitted += 1;
             }
         }
@@ -39,22 +39,49 @@ pub fn attach(work: &Path, files: &mut [FileEntry], cap_bytes: u64) -> usize {
     omitted
 }
 
+/// Why a listed file's content is not returned (the result's `content_omitted`, which belongs
+/// to the file's own entry, so the path is not repeated).
+#[derive(Debug, thiserror::Error)]
+enum Omitted {
+    #[error(
+        "the file ({:.1} MiB) does not fit in what is left of the {:.0} MiB the server returns \
+         per result ({:.1} MiB); write smaller files, or ask the operator to raise \
+         NESTBOX_MAX_RETURNED_MEGABYTES",
+        mib(.size), mib(.cap), mib(.room)
+    )]
+    TooLarge { size: u64, cap: u64, room: u64 },
+    #[error("the listed name is not a plain relative path")]
+    NotPlain,
+    #[error("its folder could not be read: {0}")]
+    Folder(#[source] std::io::Error),
+    #[error("its folder is no longer a plain directory")]
+    FolderChanged,
+    #[error("it could not be opened: {0}")]
+    Open(#[source] std::io::Error),
+    #[error("it could not be read: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("it is no longer a regular file")]
+    NotRegular,
+    #[error("it changed after it was listed")]
+    Changed,
+}
+
+fn mib(n: &u64) -> f64 {
+    *n as f64 / (1024.0 * 1024.0)
+}
+
 /// The file's bytes as listed, or why they cannot be returned.
-fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, String> {
+fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, Omitted> {
     if entry.size > room {
-        let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
-        return Err(format!(
-            "the file ({:.1} MiB) does not fit in what is left of the {:.0} MiB the server \
-             returns per result ({:.1} MiB); write smaller files, or ask the operator to raise \
-             NESTBOX_MAX_RETURNED_MEGABYTES",
-            mib(entry.size),
-            mib(cap),
-            mib(room),
-        ));
+        return Err(Omitted::TooLarge {
+            size: entry.size,
+            cap,
+            room,
+        });
     }
     let rel = Path::new(&entry.path);
     if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err("the listed name is not a plain relative path".into());
+        return Err(Omitted::NotPlain);
     }
     // Every directory on the way is checked too: none may be a symbolic link.
     let mut dir = work.to_path_buf();
@@ -62,10 +89,9 @@ fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, 
     while let Some(part) = parts.next() {
         dir.push(part);
         if parts.peek().is_some() {
-            let meta = std::fs::symlink_metadata(&dir)
-                .map_err(|e| format!("its folder could not be read: {e}"))?;
+            let meta = std::fs::symlink_metadata(&dir).map_err(Omitted::Folder)?;
             if !meta.file_type().is_dir() {
-                return Err("its folder is no longer a plain directory".into());
+                return Err(Omitted::FolderChanged);
             }
         }
     }
@@ -73,19 +99,17 @@ fn read(work: &Path, entry: &FileEntry, room: u64, cap: u64) -> Result<Vec<u8>, 
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&dir)
-        .map_err(|e| format!("it could not be opened: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("it could not be read: {e}"))?;
+        .map_err(Omitted::Open)?;
+    let meta = file.metadata().map_err(Omitted::Read)?;
     if !meta.file_type().is_file() {
-        return Err("it is no longer a regular file".into());
+        return Err(Omitted::NotRegular);
     }
     let mut bytes = Vec::with_capacity(entry.size as usize);
     file.take(entry.size + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("it could not be read: {e}"))?;
+        .map_err(Omitted::Read)?;
     if bytes.len() as u64 != entry.size || sha256_bytes(&bytes) != entry.sha256 {
-        return Err("it changed after it was listed".into());
+        return Err(Omitted::Changed);
     }
     Ok(bytes)
 }
