@@ -233,8 +233,9 @@ mod tests {
         let r = Request::decode(br#"{"argv":["py"]}"#).unwrap();
         assert_eq!(r.argv, ["py"]);
         assert!(r.stdin.is_empty() && r.env.is_empty() && r.cwd.is_none());
-        let r = Response::decode(br#"{"found":true,"status":0,"stdout_b64":"MQo=","stderr_b64":""}"#)
-            .unwrap();
+        let r =
+            Response::decode(br#"{"found":true,"status":0,"stdout_b64":"MQo=","stderr_b64":""}"#)
+                .unwrap();
         assert_eq!(r.stdout, b"1\n");
         assert_eq!(Response::decode(br#"{"found":false}"#).unwrap().status, 0);
     }
