@@ -50,11 +50,13 @@ pinned=$(sed -nE 's/^sha256 = "([0-9a-f]{64})".*/\1/p' "$manifest")
 # 32 MiB of wasm stack: bashkit's interpreter recurses (nested functions, $(...), subshells); a
 # shell function call takes about 9 KiB of it, so this allows ~3,500 nested calls (the vendored
 # bashkit ends deeper recursion with an ordinary error 1 MiB before the end of the stack).
-# The remaps keep this machine's paths (panic locations of dependencies) out of the module.
+# The remaps keep this machine's paths (panic locations of dependencies) out of the module; the
+# shared crates (crates/nestbox-call) are path dependencies outside this directory, remapped too.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$NESTBOX_WASI_RUSTFLAGS_BASE \
  -C link-arg=$NESTBOX_WASI_SYSROOT/lib/crt1-reactor.o -C link-arg=-zstack-size=33554432 \
  --remap-path-prefix=$here=/nestbox/guest-runtimes/bash \
+ --remap-path-prefix=$repo/crates=/nestbox/crates \
  --remap-path-prefix=$cargo_home=/cargo \
  --remap-path-prefix=$CARGO_TARGET_DIR=/target"
 export SOURCE_DATE_EPOCH=0

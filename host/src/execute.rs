@@ -19,7 +19,7 @@ use crate::result::{PluginInfo, RunResult, SandboxInfo, Status};
 use crate::runner::nested::ModuleSource;
 use crate::runner::output::OutputObserver;
 use crate::runner::prepare;
-use crate::runner::{Execution, Outcome, RunDirs, Runner};
+use crate::runner::{Execution, RunDirs, Runner};
 use crate::sandbox::install::{self, Pin};
 use crate::sandbox::protocol::{GuestFile, GuestJob};
 use crate::sandbox::rundir::RunDir;
@@ -494,7 +494,7 @@ impl Nestbox {
                 return (RunResult::not_run(Status::SandboxError, message), None);
             }
         };
-        let mut result = result_from_outcome(run.outcome, limits, gvisor.enforce);
+        let mut result = RunResult::ran(run.outcome, limits.applied(gvisor.enforce));
         run.files.apply_to(&mut result);
         result.sandbox = Some(SandboxInfo {
             outer: "gvisor".into(),
@@ -661,7 +661,7 @@ impl Nestbox {
             })
             .await;
         let files = workdir::list_files(&dirs.work, &inputs);
-        let mut result = result_from_outcome(outcome, limits, false);
+        let mut result = RunResult::ran(outcome, limits.applied(false));
         files.apply_to(&mut result);
         result.sandbox = Some(SandboxInfo {
             outer: "none".into(),
@@ -695,28 +695,6 @@ fn guest_files(files: &[InputFile]) -> Result<Vec<GuestFile>, InputFileError> {
             })
         })
         .collect()
-}
-
-/// Fill a result from a runner outcome.
-pub fn result_from_outcome(outcome: Outcome, limits: Limits, enforced: bool) -> RunResult {
-    RunResult {
-        status: outcome.status,
-        exit_code: outcome.exit_code,
-        stdout: String::from_utf8_lossy(&outcome.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&outcome.stderr).into_owned(),
-        stdout_truncated: outcome.stdout_truncated,
-        stderr_truncated: outcome.stderr_truncated,
-        duration_ms: outcome.elapsed.as_millis() as u64,
-        fuel_used: outcome.fuel_used,
-        files: Vec::new(),
-        files_omitted: 0,
-        plugin: None,
-        limits: Some(limits.applied(enforced)),
-        sandbox: None,
-        message: outcome.message,
-        notices: Vec::new(),
-        execution_id: String::new(),
-    }
 }
 
 /// Plugins available to nested calls in this process, loaded on first use.

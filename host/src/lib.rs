@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod doctor;
+pub mod ending;
 pub mod engine;
 pub mod execute;
 pub mod job;

@@ -1,6 +1,8 @@
 //! The result contract: what every execution returns, whatever happened. `nestbox run --json`,
 //! `nestbox serve`'s `POST /v1/run` and the Open WebUI files all speak this JSON.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// How an execution ended.
@@ -69,6 +71,68 @@ impl Status {
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// How a run ended: the one type for it, from where the run ended to the [`RunResult`]. The runner
+/// makes it (inside Wasmtime, see `ending.rs` for the classification), the guest agent sends it
+/// to the host as its `result` event unchanged, the sandbox's supervisor adds the output it
+/// collected (or makes one itself when the sandbox ended otherwise), and [`RunResult::ran`] turns
+/// it into the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    pub status: Status,
+    /// The code's exit status, when it exited.
+    pub exit_code: Option<i32>,
+    /// The output as the code wrote it (bytes: a nested call passes them on unchanged). Not part
+    /// of the guest's `result` event: the guest streams output in `output` events as it comes.
+    #[serde(skip)]
+    pub stdout: Vec<u8>,
+    #[serde(skip)]
+    pub stderr: Vec<u8>,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub fuel_used: u64,
+    /// The most linear memory the code's store held.
+    pub peak_memory_bytes: u64,
+    /// One line for people: what happened and, for failures, what to do.
+    pub message: String,
+    /// How long the run took, as the side that reports it measured.
+    #[serde(rename = "elapsed_ms", with = "millis")]
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// A run that ended before its code ran, or whose end was not the code's (`message` says).
+    pub fn failed(status: Status, message: String) -> Outcome {
+        Outcome {
+            status,
+            exit_code: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            fuel_used: 0,
+            peak_memory_bytes: 0,
+            message,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// A duration as whole milliseconds in JSON.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 
@@ -168,6 +232,34 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The result of a run that ended with `outcome` under `limits` (files, plugin, sandbox and
+    /// notices are added by the caller). Output is decoded as UTF-8, invalid bytes replaced.
+    pub fn ran(outcome: Outcome, limits: AppliedLimits) -> RunResult {
+        let Outcome {
+            status,
+            exit_code,
+            stdout,
+            stderr,
+            stdout_truncated,
+            stderr_truncated,
+            fuel_used,
+            peak_memory_bytes: _,
+            message,
+            elapsed,
+        } = outcome;
+        RunResult {
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stdout_truncated,
+            stderr_truncated,
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            fuel_used,
+            exit_code,
+            limits: Some(limits),
+            ..RunResult::not_run(status, message)
+        }
+    }
+
     /// A result for a run that never started (bad input, a broken sandbox, ...).
     pub fn not_run(status: Status, message: impl Into<String>) -> RunResult {
         RunResult {
@@ -224,6 +316,54 @@ mod tests {
             serde_json::from_str::<Status>("\"SANDBOX_ERROR\"").unwrap(),
             Status::SandboxError
         );
+    }
+
+    #[test]
+    fn an_outcome_travels_without_its_output_and_fills_the_result() {
+        let mut o = Outcome::failed(Status::Error, "the code exited with status 3".into());
+        o.exit_code = Some(3);
+        o.stdout = b"out \xff".to_vec();
+        o.stderr = b"err".to_vec();
+        o.stderr_truncated = true;
+        o.fuel_used = 42;
+        o.peak_memory_bytes = 7;
+        o.elapsed = Duration::from_millis(1234);
+        // The guest's `result` event: output travels in `output` events, not here.
+        let wire = serde_json::to_value(&o).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({
+                "status": "ERROR", "exit_code": 3, "stdout_truncated": false,
+                "stderr_truncated": true, "fuel_used": 42, "peak_memory_bytes": 7,
+                "message": "the code exited with status 3", "elapsed_ms": 1234
+            })
+        );
+        let back: Outcome = serde_json::from_value(wire).unwrap();
+        assert_eq!(
+            back,
+            Outcome {
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                ..o.clone()
+            }
+        );
+        let limits = AppliedLimits {
+            max_runtime_seconds: 5.0,
+            max_ram_mb: 64,
+            max_output_bytes: 1024,
+            fuel: 100,
+            enforced: true,
+        };
+        let r = RunResult::ran(o, limits.clone());
+        assert_eq!((r.status, r.exit_code), (Status::Error, Some(3)));
+        assert_eq!(
+            (r.stdout.as_str(), r.stderr.as_str()),
+            ("out \u{fffd}", "err")
+        );
+        assert_eq!((r.stdout_truncated, r.stderr_truncated), (false, true));
+        assert_eq!((r.fuel_used, r.duration_ms), (42, 1234));
+        assert_eq!(r.limits, Some(limits));
+        assert_eq!(r.message, "the code exited with status 3");
     }
 
     #[test]

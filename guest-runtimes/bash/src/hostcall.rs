@@ -1,20 +1,13 @@
 //! Commands the shell does not know are asked of the host (`python3 x.py`, `py -c ...`).
 //!
-//! ABI (documented in README.md): two imports from the module `nestbox`.
-//! - `call(req_ptr, req_len) -> i32`: the request is UTF-8 JSON
-//!   `{"argv": [...], "stdin_b64": "...", "env": {...}, "cwd": "/work/..."}`. The result is the
-//!   byte length of the pending response, or a negative number when the host has no such facility.
-//! - `take(buf_ptr, buf_len) -> i32`: copies the pending response into guest memory and returns
-//!   the number of bytes copied.
-//!
-//! The response is UTF-8 JSON `{"found": bool, "status": i32, "stdout_b64": "...", "stderr_b64": "..."}`.
+//! ABI (documented in README.md): two imports from the module `nestbox`, `call` and `take`. The
+//! request and response are the typed messages of the `nestbox-call` crate
+//! (`crates/nestbox-call`), which the host uses too and which documents the wire format.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use bashkit::{Builtin, BuiltinContext, CommandResolver, ExecResult};
-use serde::{Deserialize, Serialize};
+use nestbox_call::{Request, Response};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 #[cfg(target_arch = "wasm32")]
@@ -24,25 +17,6 @@ unsafe extern "C" {
     fn nestbox_call(req_ptr: i32, req_len: i32) -> i32;
     #[link_name = "take"]
     fn nestbox_take(buf_ptr: i32, buf_len: i32) -> i32;
-}
-
-#[derive(Serialize)]
-struct Request<'a> {
-    argv: Vec<&'a str>,
-    stdin_b64: String,
-    env: BTreeMap<&'a str, &'a str>,
-    cwd: String,
-}
-
-#[derive(Deserialize)]
-struct Response {
-    found: bool,
-    #[serde(default)]
-    status: i32,
-    #[serde(default)]
-    stdout_b64: String,
-    #[serde(default)]
-    stderr_b64: String,
 }
 
 /// What the host answered.
@@ -75,40 +49,32 @@ fn raw_call(_request: &[u8]) -> Option<Vec<u8>> {
 
 fn call_host(name: &str, ctx: &BuiltinContext<'_>) -> Outcome {
     let mut argv = Vec::with_capacity(ctx.args.len() + 1);
-    argv.push(name);
-    argv.extend(ctx.args.iter().map(String::as_str));
-    let stdin = ctx.stdin.map(|s| s.as_bytes()).unwrap_or_default();
+    argv.push(name.to_string());
+    argv.extend(ctx.args.iter().cloned());
     let request = Request {
         argv,
-        stdin_b64: B64.encode(stdin),
+        stdin: ctx.stdin.map(|s| s.as_bytes().to_vec()).unwrap_or_default(),
         env: ctx
             .env
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-        cwd: ctx.cwd.to_string_lossy().into_owned(),
+        cwd: Some(ctx.cwd.to_string_lossy().into_owned()),
     };
-    let Ok(request) = serde_json::to_vec(&request) else {
+    let Some(raw) = raw_call(&request.encode()) else {
         return Outcome::NotFound;
     };
-    let Some(raw) = raw_call(&request) else {
-        return Outcome::NotFound;
-    };
-    let response: Response = match serde_json::from_slice(&raw) {
+    let response = match Response::decode(&raw) {
         Ok(r) => r,
         Err(e) => {
-            return Outcome::Ran(ExecResult::err(
-                format!("{name}: nestbox: malformed host response: {e}\n"),
-                126,
-            ));
+            return Outcome::Ran(ExecResult::err(format!("{name}: nestbox: {e}\n"), 126));
         }
     };
     if !response.found {
         return Outcome::NotFound;
     }
-    let decode = |s: &str| B64.decode(s).unwrap_or_else(|_| s.as_bytes().to_vec());
-    let mut result = ExecResult::with_code(decode(&response.stdout_b64), response.status & 0xff);
-    result.stderr = decode(&response.stderr_b64).into();
+    let mut result = ExecResult::with_code(response.stdout, response.status & 0xff);
+    result.stderr = response.stderr.into();
     Outcome::Ran(result)
 }
 

@@ -11,16 +11,17 @@ pub mod store_limits;
 pub mod wasi;
 
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmtime::{Engine, Linker, Module, Store, Trap};
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p1::WasiP1Ctx;
 
+use crate::ending::{self, Ending};
 use crate::limits::Limits;
 use crate::plugin::Plugin;
 use crate::plugin::manifest::{EntryKind, Prepare};
-use crate::result::Status;
+use crate::result::{Outcome, Status};
 use output::{CappedPipe, OutputObserver, StreamKind};
 use prepare::{GateError, GateState, JobClock, JobGate, LateStdin};
 use store_limits::{EPOCH_TICK, HasLimiter, MemoryLimiter};
@@ -70,39 +71,6 @@ pub struct Execution<'a> {
     /// gate, as far into the start-up as the manifest's `entry.prepare` allows. `stdin` is then
     /// unused. Without it the job is in place and `limits` are the job's from the start.
     pub gate: Option<Box<dyn JobGate>>,
-}
-
-/// How an execution ended, before files and plugin details are added.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub status: Status,
-    pub exit_code: Option<i32>,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-    pub stdout_truncated: bool,
-    pub stderr_truncated: bool,
-    pub fuel_used: u64,
-    pub peak_memory_bytes: u64,
-    pub message: String,
-    pub elapsed: Duration,
-}
-
-impl Outcome {
-    /// An execution that could not start.
-    pub fn failed(status: Status, message: String) -> Outcome {
-        Outcome {
-            status,
-            exit_code: None,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            stdout_truncated: false,
-            stderr_truncated: false,
-            fuel_used: 0,
-            peak_memory_bytes: 0,
-            message,
-            elapsed: Duration::ZERO,
-        }
-    }
 }
 
 impl Runner {
@@ -256,12 +224,16 @@ impl Runner {
         };
         let fuel_left = store.get_fuel().unwrap_or(0);
         let limiter = &store.data().limiter;
-        let ended = Ended {
-            denied_memory: limiter.denied,
-            output_cut: stdout.truncated() || stderr.truncated(),
-            limits,
-        };
-        let (status, exit_code, mut message) = classify(result, &ended, &plugin_name);
+        let ending = ending_of(
+            result,
+            limiter.denied,
+            stdout.truncated() || stderr.truncated(),
+        );
+        let ending::Verdict {
+            status,
+            exit_code,
+            mut message,
+        } = ending::classify(ending, &limits, &plugin_name, None);
         if !arrived && status != Status::Ok {
             message = format!(
                 "the {plugin_name} plugin's start-up failed before its job arrived: {message}"
@@ -305,137 +277,42 @@ enum Failure {
     NeverAsked,
 }
 
-struct Ended {
-    denied_memory: bool,
-    output_cut: bool,
-    limits: Limits,
-}
-
-fn seconds(limits: &Limits) -> String {
-    let s = limits.max_runtime_ms as f64 / 1000.0;
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s} s")
+/// Which [`Ending`] a call that ended so saw (`ending::classify` puts it in words). An output
+/// cap or a refused memory request explains a trap that follows it.
+fn ending_of(result: Result<i32, Failure>, memory_denied: bool, output_cut: bool) -> Ending {
+    let e = match result {
+        Ok(code) => {
+            return Ending::Exited {
+                code,
+                memory_denied,
+            };
+        }
+        Err(Failure::WallClock) => return Ending::WallClock,
+        Err(Failure::NeverAsked) => return Ending::NeverAsked,
+        Err(Failure::Start(_)) if memory_denied => return Ending::MemoryDenied,
+        Err(Failure::Start(e)) => return Ending::StartFailed(format!("{e:#}")),
+        Err(Failure::Run(_)) if output_cut => return Ending::OutputCut,
+        Err(Failure::Run(e)) => e,
+    };
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Ending::Exited {
+            code: exit.0,
+            memory_denied,
+        };
     }
-}
-
-/// Turn how the call ended into a status, an exit code and a message for people.
-fn classify(
-    result: Result<i32, Failure>,
-    ended: &Ended,
-    plugin: &str,
-) -> (Status, Option<i32>, String) {
-    let limits = &ended.limits;
-    let timeout = || {
-        (
-            Status::Timeout,
-            None,
-            format!(
-                "the code ran longer than its limit of {} and was stopped",
-                seconds(limits)
-            ),
-        )
-    };
-    let output_limit = || {
-        (
-            Status::OutputLimit,
-            None,
-            format!(
-                "the code wrote more than {} bytes to stdout or stderr; the first {} bytes of each were kept and the code was stopped",
-                limits.max_output_bytes, limits.max_output_bytes
-            ),
-        )
-    };
-    let memory_limit = |code: Option<i32>| {
-        (
-            Status::MemoryLimit,
-            code,
-            format!(
-                "the code tried to use more than its memory limit of {} MiB",
-                limits.max_ram_mb
-            ),
-        )
-    };
-    let exited = |code: i32| {
-        if code == 0 {
-            (
-                Status::Ok,
-                Some(0),
-                "the code ran and exited with status 0".to_string(),
-            )
-        } else if ended.denied_memory {
-            memory_limit(Some(code))
-        } else {
-            (
-                Status::Error,
-                Some(code),
-                format!("the code exited with status {code}"),
-            )
-        }
-    };
-    match result {
-        Ok(code) => exited(code),
-        Err(Failure::WallClock) => timeout(),
-        Err(Failure::NeverAsked) => (
-            Status::SandboxError,
-            None,
-            format!(
-                "the {plugin} plugin declares entry.prepare = \"await-job\" but its start-up \
-                 ended without asking for its job (host.call {{\"op\":\"await_job\"}}); the code \
-                 did not run. fix: the plugin's start-up must ask, or its manifest must say \
-                 prepare = \"initialize\" or \"none\""
-            ),
-        ),
-        Err(Failure::Start(e)) => {
-            if ended.denied_memory {
-                return memory_limit(None);
-            }
-            (
-                Status::SandboxError,
-                None,
-                format!("the {plugin} plugin could not be started: {e:#}"),
-            )
-        }
-        Err(Failure::Run(e)) => {
-            if ended.output_cut {
-                return output_limit();
-            }
-            if let Some(exit) = e.downcast_ref::<I32Exit>() {
-                return exited(exit.0);
-            }
-            if let Some(gate) = e.downcast_ref::<GateError>() {
-                return (gate.status(), None, gate.to_string());
-            }
-            match e.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => timeout(),
-                Some(Trap::OutOfFuel) => (
-                    Status::Timeout,
-                    None,
-                    format!(
-                        "the code used its whole CPU budget ({} fuel, {} of CPU) and was stopped",
-                        limits.fuel,
-                        seconds(limits)
-                    ),
-                ),
-                _ if ended.denied_memory => memory_limit(None),
-                Some(Trap::StackOverflow) => (
-                    Status::Error,
-                    None,
-                    "the code exhausted its stack (too deep recursion) and was stopped".to_string(),
-                ),
-                Some(trap) => (
-                    Status::Error,
-                    None,
-                    format!("the {plugin} runtime stopped with a WebAssembly trap: {trap}"),
-                ),
-                None => (
-                    Status::Error,
-                    None,
-                    format!("the {plugin} runtime failed: {e:#}"),
-                ),
-            }
-        }
+    if let Some(gate) = e.downcast_ref::<GateError>() {
+        return Ending::JobNotPlaced {
+            status: gate.status(),
+            message: gate.to_string(),
+        };
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Ending::WallClock,
+        Some(Trap::OutOfFuel) => Ending::OutOfFuel,
+        _ if memory_denied => Ending::MemoryDenied,
+        Some(Trap::StackOverflow) => Ending::StackOverflow,
+        Some(trap) => Ending::Trap(trap.to_string()),
+        None => Ending::RuntimeFailed(format!("{e:#}")),
     }
 }
 
@@ -509,69 +386,69 @@ impl Drop for EpochTicker {
 mod tests {
     use super::*;
 
-    fn ended(denied: bool, cut: bool) -> Ended {
-        Ended {
-            denied_memory: denied,
-            output_cut: cut,
-            limits: Limits {
-                max_runtime_ms: 5000,
-                max_ram_mb: 128,
-                max_output_bytes: 1024,
-                fuel: 10,
-            },
-        }
-    }
-
     #[test]
-    fn classification() {
-        let c = |r, e: &Ended| classify(r, e, "python").0;
-        assert_eq!(c(Ok(0), &ended(false, false)), Status::Ok);
-        assert_eq!(c(Ok(3), &ended(false, false)), Status::Error);
-        assert_eq!(c(Ok(1), &ended(true, false)), Status::MemoryLimit);
+    fn each_way_a_call_ends_is_its_ending() {
+        let run = |e: wasmtime::Error| Err(Failure::Run(e));
         assert_eq!(
-            c(Err(Failure::WallClock), &ended(false, false)),
-            Status::Timeout
+            ending_of(Ok(3), false, false),
+            Ending::Exited {
+                code: 3,
+                memory_denied: false
+            }
         );
         assert_eq!(
-            c(
-                Err(Failure::Run(Trap::OutOfFuel.into())),
-                &ended(false, false)
-            ),
-            Status::Timeout
+            ending_of(Ok(1), true, false),
+            Ending::Exited {
+                code: 1,
+                memory_denied: true
+            }
         );
         assert_eq!(
-            c(
-                Err(Failure::Run(Trap::Interrupt.into())),
-                &ended(false, false)
-            ),
-            Status::Timeout
+            ending_of(Err(Failure::WallClock), false, false),
+            Ending::WallClock
         );
         assert_eq!(
-            c(
-                Err(Failure::Run(Trap::StackOverflow.into())),
-                &ended(false, false)
-            ),
-            Status::Error
+            ending_of(run(Trap::OutOfFuel.into()), false, false),
+            Ending::OutOfFuel
         );
         assert_eq!(
-            c(
-                Err(Failure::Run(Trap::UnreachableCodeReached.into())),
-                &ended(false, true)
-            ),
-            Status::OutputLimit
+            ending_of(run(Trap::Interrupt.into()), false, false),
+            Ending::WallClock
         );
-        let (s, code, _) = classify(
-            Err(Failure::Run(I32Exit(200).into())),
-            &ended(false, false),
-            "python",
-        );
-        assert_eq!((s, code), (Status::Error, Some(200)));
         assert_eq!(
-            c(
+            ending_of(run(Trap::StackOverflow.into()), false, false),
+            Ending::StackOverflow
+        );
+        assert_eq!(
+            ending_of(run(Trap::StackOverflow.into()), true, false),
+            Ending::MemoryDenied
+        );
+        assert_eq!(
+            ending_of(run(Trap::UnreachableCodeReached.into()), false, true),
+            Ending::OutputCut
+        );
+        assert_eq!(
+            ending_of(run(I32Exit(200).into()), false, false),
+            Ending::Exited {
+                code: 200,
+                memory_denied: false
+            }
+        );
+        assert!(matches!(
+            ending_of(
                 Err(Failure::Start(wasmtime::format_err!("unknown import"))),
-                &ended(false, false)
+                false,
+                false
             ),
-            Status::SandboxError
+            Ending::StartFailed(m) if m.contains("unknown import")
+        ));
+        assert_eq!(
+            ending_of(
+                Err(Failure::Start(wasmtime::format_err!("out of memory"))),
+                true,
+                false
+            ),
+            Ending::MemoryDenied
         );
     }
 }

@@ -1,15 +1,9 @@
 //! Calling one plugin from another: `python3 script.py` typed in a bash script. The guest imports
-//! two functions from module `nestbox`:
-//!
-//! - `call(req_ptr: i32, req_len: i32) -> i32` runs a command. The request is JSON
-//!   `{"argv": [...], "stdin_b64": "...", "env": {...}, "cwd": "/work"}`; the return value is the
-//!   length of the pending response, or a negative number when no such facility exists.
-//! - `take(buf_ptr: i32, buf_len: i32) -> i32` copies the pending response into guest memory and
-//!   returns how many bytes it copied.
-//!
-//! The response is JSON `{"found": bool, "status": i32, "stdout_b64": "...", "stderr_b64": "..."}`.
-//! `found` is false when no installed plugin answers to `argv[0]` (the guest then says
-//! `command not found`, status 127).
+//! two functions from module `nestbox`, `call` and `take`; their request and response are the
+//! typed messages of the `nestbox-call` crate (`crates/nestbox-call`), which the bash guest uses
+//! too and which documents the wire format. A negative answer from `call` means the request was
+//! refused (too large, malformed); `found: false` that no installed plugin answers to `argv[0]`
+//! (the guest then says `command not found`, status 127).
 //!
 //! The command runs as a new execution of the named plugin in the same sandbox: the same `/work`
 //! and `/tmp`, a fresh store, and the *remaining* budget of the caller: the time left before its
@@ -17,12 +11,10 @@
 //! burns is taken from the caller). Its output is captured and handed back to the caller, which
 //! writes it wherever the script sends it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use nestbox_call::{MAX_REQUEST_BYTES, REFUSED_MALFORMED, REFUSED_TOO_LARGE, Request, Response};
 use wasmtime::{Caller, Linker, Module, Trap};
 
 use super::{Execution, RunDirs, Runner, StoreState};
@@ -32,8 +24,6 @@ use crate::result::Status;
 
 /// How deep plugins may call plugins (`bash -c 'bash -c ...'`).
 const MAX_DEPTH: u32 = 8;
-/// The largest request a guest may send (argv, env and stdin together).
-const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// Finds the plugin and loaded module that answer to a command name.
 pub trait ModuleSource: Send + Sync {
@@ -72,36 +62,17 @@ impl CallState {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Request {
-    argv: Vec<String>,
-    #[serde(default)]
-    stdin_b64: String,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    cwd: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Response {
-    found: bool,
-    status: i32,
-    stdout_b64: String,
-    stderr_b64: String,
-}
-
 pub fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     linker.func_wrap_async(
-        "nestbox",
-        "call",
+        nestbox_call::MODULE,
+        nestbox_call::CALL,
         |mut caller: Caller<'_, StoreState>, (ptr, len): (i32, i32)| {
             Box::new(async move { call(&mut caller, ptr, len).await })
         },
     )?;
     linker.func_wrap(
-        "nestbox",
-        "take",
+        nestbox_call::MODULE,
+        nestbox_call::TAKE,
         |mut caller: Caller<'_, StoreState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
             let pending = caller.data_mut().nested.pending.take().unwrap_or_default();
             let n = pending.len().min(len.max(0) as usize);
@@ -125,29 +96,30 @@ fn guest_memory(caller: &mut Caller<'_, StoreState>) -> wasmtime::Result<wasmtim
 async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmtime::Result<i32> {
     let len = len.max(0) as usize;
     if len > MAX_REQUEST_BYTES {
-        return Ok(-2);
+        return Ok(REFUSED_TOO_LARGE);
     }
     let mut bytes = vec![0u8; len];
     guest_memory(caller)?
         .read(&mut *caller, ptr as u32 as usize, &mut bytes)
         .map_err(|_| wasmtime::format_err!("nestbox.call: request outside guest memory"))?;
-    let Ok(req) = serde_json::from_slice::<Request>(&bytes) else {
-        return Ok(-3);
+    let req = match Request::decode(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "refused a nestbox.call request");
+            return Ok(REFUSED_MALFORMED);
+        }
     };
-    let Some(command) = req.argv.first() else {
-        return Ok(-3);
-    };
-    let name = command.rsplit('/').next().unwrap_or(command).to_string();
+    let name = req.command().to_string();
 
     let state = &caller.data().nested;
     let runner = state.runner.clone();
     let found = runner.modules().and_then(|m| m.lookup(&name));
     let Some((plugin, module)) = found else {
-        return respond(caller, not_found());
+        return respond(caller, Response::not_found());
     };
     if state.depth >= MAX_DEPTH {
         let msg = format!("{name}: plugins may call plugins at most {MAX_DEPTH} levels deep\n");
-        return respond(caller, failed(126, msg));
+        return respond(caller, Response::failed(126, msg));
     }
 
     // The nested run gets what the caller has left.
@@ -172,15 +144,12 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
         .cwd
         .and_then(|c| work_subdir(&dirs.work, &c).map(|host| (c, host)));
     let (cwd, root_alias) = cwd.unzip();
-    let stdin = base64::engine::general_purpose::STANDARD
-        .decode(req.stdin_b64.as_bytes())
-        .unwrap_or_default();
     let exec = Execution {
         plugin: &plugin,
         module: &module,
         argv: plugin.manifest.call_argv(req.argv),
         extra_env,
-        stdin: Some(stdin),
+        stdin: Some(req.stdin),
         limits,
         dirs: &dirs,
         root_alias,
@@ -206,14 +175,13 @@ async fn call(caller: &mut Caller<'_, StoreState>, ptr: i32, len: i32) -> wasmti
     if outcome.status != Status::Ok && outcome.status != Status::Error {
         stderr.extend_from_slice(format!("{name}: {}\n", outcome.message).as_bytes());
     }
-    let b64 = base64::engine::general_purpose::STANDARD;
     respond(
         caller,
         Response {
             found: true,
             status,
-            stdout_b64: b64.encode(&outcome.stdout),
-            stderr_b64: b64.encode(&stderr),
+            stdout: outcome.stdout,
+            stderr,
         },
     )
 }
@@ -241,26 +209,8 @@ fn work_subdir(work: &std::path::Path, guest: &str) -> Option<std::path::PathBuf
     Some(host)
 }
 
-fn not_found() -> Response {
-    Response {
-        found: false,
-        status: 127,
-        stdout_b64: String::new(),
-        stderr_b64: String::new(),
-    }
-}
-
-fn failed(status: i32, message: String) -> Response {
-    Response {
-        found: true,
-        status,
-        stdout_b64: String::new(),
-        stderr_b64: base64::engine::general_purpose::STANDARD.encode(message),
-    }
-}
-
 fn respond(caller: &mut Caller<'_, StoreState>, response: Response) -> wasmtime::Result<i32> {
-    let bytes = serde_json::to_vec(&response)?;
+    let bytes = response.encode();
     let len = bytes.len() as i32;
     caller.data_mut().nested.pending = Some(bytes);
     Ok(len)

@@ -69,7 +69,7 @@ impl JobGate for InPlace {
 pub enum GateError {
     /// The job could not be received or put in place (the guest reports this as its failure).
     #[error("{0}")]
-    Job(String),
+    Job(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The job was put in place but it asks for less memory than the prepared start-up holds.
     #[error(
         "the prepared {plugin} runtime already holds {used_mb} MiB of memory, more than this \

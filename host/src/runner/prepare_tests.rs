@@ -10,10 +10,10 @@ use std::time::Duration;
 use wasmtime::Module;
 
 use super::prepare::{Arrived, GateError, InPlace, JobGate, startup_limits};
-use super::{Execution, Outcome, RunDirs, Runner};
+use super::{Execution, RunDirs, Runner};
 use crate::limits::Limits;
 use crate::plugin::{Manifest, Plugin};
-use crate::result::Status;
+use crate::result::{Outcome, Status};
 
 /// `ask`: whether `run` asks for its job; `pages`: memory the start-up grows by; `init_burn`,
 /// `run_burn`: loop iterations of start-up in `_initialize` and in `run` before it asks.

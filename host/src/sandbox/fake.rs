@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 
 use super::container::{Container, ContainerRuntime};
-use super::protocol::{GuestEvent, GuestOutcome};
+use super::protocol::GuestEvent;
 use super::runsc::RunscError;
-use crate::result::Status;
+use crate::result::{Outcome, Status};
 use crate::runner::output::StreamKind;
 
 /// How long a test waits for a condition before it fails (a guard against a hung test, not a
@@ -520,15 +520,11 @@ fn killed() -> ExitStatus {
 /// The guest's `result` event.
 fn result_event(status: Status, exit_code: Option<i32>, message: &str) -> GuestEvent {
     GuestEvent::Result {
-        outcome: GuestOutcome {
-            status,
+        outcome: Outcome {
             exit_code,
-            stdout_truncated: false,
-            stderr_truncated: false,
             fuel_used: 7,
-            peak_memory_bytes: 0,
-            message: message.to_string(),
-            elapsed_ms: 1,
+            elapsed: Duration::from_millis(1),
+            ..Outcome::failed(status, message.to_string())
         },
     }
 }

@@ -15,7 +15,6 @@ use wasmtime::{Engine, Module};
 
 use super::protocol::{
     GUEST_CODE, GUEST_MODULES, GUEST_PLUGINS, GUEST_SCRATCH, GUEST_WORK, GuestEvent, GuestJob,
-    GuestOutcome,
 };
 use crate::engine;
 use crate::job::InputFile;
@@ -43,8 +42,10 @@ pub fn main(plugin: &str) -> i32 {
     };
     let code = match serve_one(plugin, &events) {
         Ok(()) => 0,
-        Err(message) => {
-            events.send(GuestEvent::Failed { message });
+        Err(e) => {
+            events.send(GuestEvent::Failed {
+                message: e.to_string(),
+            });
             1
         }
     };
@@ -52,14 +53,63 @@ pub fn main(plugin: &str) -> i32 {
     code
 }
 
-fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
+/// Why the guest could not serve its job; the host gets this as the `failed` event's message.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestError {
+    #[error("guest: loading the plugins in /plugins: {0}")]
+    Registry(#[source] crate::plugin::RegistryError),
+    #[error(
+        "guest: no plugin {0:?} in /plugins; fix: the host binds every plugin it names \
+         there, so the sandbox's bundle is broken (run `nestbox debug bundle` to inspect it)"
+    )]
+    UnknownPlugin(String),
+    /// Wasmtime's errors carry their own chain, formatted in (`{:#}`).
+    #[error("guest: {step}: {message}")]
+    Wasmtime { step: &'static str, message: String },
+    #[error("guest: {0}; fix: run `nestbox plugins prepare` on the host")]
+    Module(#[source] cache::CacheError),
+    #[error("guest: creating {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("guest: {0}")]
+    Runtime(#[from] crate::runtime::RuntimeError),
+    /// The plugin's start-up ended before it asked for its job (the message says how).
+    #[error("guest: {message}")]
+    NeverReady { message: String },
+}
+
+/// Why the job line from the host could not be received or put in place.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("guest: reading the job from stdin: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("guest: no job arrived on stdin (the host closed it first); nothing ran")]
+    Missing,
+    #[error(
+        "guest: the job line is not a valid job: {0}; fix: the host and the guest must be the \
+         same nestbox binary"
+    )]
+    Invalid(#[source] serde_json::Error),
+    #[error("guest: putting the job in place: {0}")]
+    Stage(#[source] workdir::WorkDirError),
+    #[error("guest: the job's stdin_b64 is not base64: {0}")]
+    Stdin(#[source] base64::DecodeError),
+}
+
+fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), GuestError> {
     let registry =
-        Arc::new(Registry::load(Path::new(GUEST_PLUGINS)).map_err(|e| format!("guest: {e}"))?);
+        Arc::new(Registry::load(Path::new(GUEST_PLUGINS)).map_err(GuestError::Registry)?);
     let plugin = registry
         .find(plugin_name)
-        .ok_or_else(|| format!("guest: no plugin {plugin_name:?} in {GUEST_PLUGINS}"))?
+        .ok_or_else(|| GuestError::UnknownPlugin(plugin_name.to_string()))?
         .clone();
-    let engine = engine::new_engine().map_err(|e| format!("guest: creating the engine: {e:#}"))?;
+    let engine = engine::new_engine().map_err(|e| GuestError::Wasmtime {
+        step: "creating the engine",
+        message: format!("{e:#}"),
+    })?;
     let modules = Arc::new(GuestModules {
         engine: engine.clone(),
         registry,
@@ -67,9 +117,14 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
     });
     let module = modules
         .load(&plugin.manifest.name)
-        .map_err(|e| format!("guest: {e}"))?;
+        .map_err(GuestError::Module)?;
     let runner =
-        Arc::new(Runner::new(engine, Some(modules)).map_err(|e| format!("guest: linking: {e:#}"))?);
+        Arc::new(
+            Runner::new(engine, Some(modules)).map_err(|e| GuestError::Wasmtime {
+                step: "linking",
+                message: format!("{e:#}"),
+            })?,
+        );
 
     let dirs = RunDirs {
         work: PathBuf::from(GUEST_WORK),
@@ -80,7 +135,10 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
     };
     // The plugin starts before its job: its /tmp and /code exist from the start (empty).
     for d in [&dirs.tmp, &dirs.code] {
-        std::fs::create_dir_all(d).map_err(|e| format!("guest: creating {}: {e}", d.display()))?;
+        std::fs::create_dir_all(d).map_err(|source| GuestError::CreateDir {
+            path: d.clone(),
+            source,
+        })?;
     }
     // The plugin starts now, as far as its manifest allows (`entry.prepare`), and says `ready`
     // when it waits for its job; the job's limits start when the job is in place.
@@ -92,7 +150,7 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
         started: Instant::now(),
         asked: asked.clone(),
     };
-    let runtime = crate::runtime::current_thread().map_err(|e| format!("guest: {e}"))?;
+    let runtime = crate::runtime::current_thread()?;
     let outcome = runtime.block_on(runner.run(Execution {
         plugin: &plugin,
         module: &module,
@@ -108,20 +166,11 @@ fn serve_one(plugin_name: &str, events: &EventWriter) -> Result<(), String> {
     }));
     if !asked.load(Ordering::Relaxed) {
         // Never ready: the host is still waiting for `ready` and takes this as a failed boot.
-        return Err(format!("guest: {}", outcome.message));
-    }
-    events.send(GuestEvent::Result {
-        outcome: GuestOutcome {
-            status: outcome.status,
-            exit_code: outcome.exit_code,
-            stdout_truncated: outcome.stdout_truncated,
-            stderr_truncated: outcome.stderr_truncated,
-            fuel_used: outcome.fuel_used,
-            peak_memory_bytes: outcome.peak_memory_bytes,
+        return Err(GuestError::NeverReady {
             message: outcome.message,
-            elapsed_ms: outcome.elapsed.as_millis() as u64,
-        },
-    });
+        });
+    }
+    events.send(GuestEvent::Result { outcome });
     Ok(())
 }
 
@@ -141,7 +190,7 @@ impl JobGate for GuestGate {
         self.events.send(GuestEvent::Ready {
             prepare_ms: Some(self.started.elapsed().as_millis() as u64),
         });
-        let job = read_job().map_err(GateError::Job)?;
+        let job = read_job().map_err(|e| GateError::Job(Box::new(e)))?;
         let inputs: Vec<InputFile> = job
             .input_files
             .iter()
@@ -152,12 +201,12 @@ impl JobGate for GuestGate {
             })
             .collect();
         workdir::stage(&self.dirs, &self.code_file, &job.code, &inputs)
-            .map_err(|e| GateError::Job(format!("guest: {e}")))?;
+            .map_err(|e| GateError::Job(Box::new(JobError::Stage(e))))?;
         let stdin = match &job.stdin_b64 {
             Some(b64) => Some(
                 base64::engine::general_purpose::STANDARD
                     .decode(b64)
-                    .map_err(|e| GateError::Job(format!("guest: stdin_b64 is not base64: {e}")))?,
+                    .map_err(|e| GateError::Job(Box::new(JobError::Stdin(e))))?,
             ),
             None => None,
         };
@@ -169,16 +218,16 @@ impl JobGate for GuestGate {
 }
 
 /// The one job line from the host.
-fn read_job() -> Result<GuestJob, String> {
+fn read_job() -> Result<GuestJob, JobError> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("guest: reading the job: {e}"))?;
+        .map_err(JobError::Read)?;
     if line.trim().is_empty() {
-        return Err("guest: no job arrived on stdin".into());
+        return Err(JobError::Missing);
     }
-    serde_json::from_str(&line).map_err(|e| format!("guest: the job is not valid: {e}"))
+    serde_json::from_str(&line).map_err(JobError::Invalid)
 }
 
 /// Modules bound into the sandbox by the host (which checked them), loaded on first use.

@@ -28,8 +28,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::plugin::Plugin;
-use crate::result::Status;
-use crate::runner::Outcome;
+use crate::result::{Outcome, Status};
 use crate::runner::output::OutputObserver;
 use crate::settings::Settings;
 use crate::workdir;

@@ -156,6 +156,15 @@ impl MemoryRecord {
         }
     }
 
+    /// What the record says, for the classification of how the sandbox ended.
+    pub fn facts(&self) -> crate::ending::MemoryFacts {
+        crate::ending::MemoryFacts {
+            oom_killed: self.oom_killed(),
+            counted: self.oom_kills.is_some(),
+            described: self.describe(),
+        }
+    }
+
     /// "oom_kill 0, failcnt 3, peak 95 of 96 MiB", for messages.
     pub fn describe(&self) -> String {
         let n = |v: Option<u64>| v.map_or("unreadable".to_string(), |v| v.to_string());

@@ -21,6 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
+use crate::result::Outcome;
 use crate::runner::output::StreamKind;
 
 pub const GUEST_BINARY: &str = "/nestbox";
@@ -54,20 +55,6 @@ pub struct GuestFile {
     pub content_b64: String,
 }
 
-/// How the run ended, as the guest saw it (output travels separately, in `output` events).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GuestOutcome {
-    pub status: crate::result::Status,
-    pub exit_code: Option<i32>,
-    pub stdout_truncated: bool,
-    pub stderr_truncated: bool,
-    pub fuel_used: u64,
-    pub peak_memory_bytes: u64,
-    pub message: String,
-    pub elapsed_ms: u64,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GuestEvent {
@@ -82,8 +69,9 @@ pub enum GuestEvent {
         stream: StreamKind,
         data_b64: String,
     },
-    /// The run is over.
-    Result { outcome: GuestOutcome },
+    /// The run is over: how it ended, as the runner classified it (its output came before, in
+    /// `output` events).
+    Result { outcome: Outcome },
     /// The guest could not run the job (bad job, missing module...).
     Failed { message: String },
 }

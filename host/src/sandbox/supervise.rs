@@ -3,7 +3,6 @@
 //! from outside, and tear it down. Cold runs boot and run at once; the warm pool boots ahead.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
@@ -15,13 +14,13 @@ use base64::Engine as _;
 
 use super::cgroups;
 use super::container::{Container, ContainerRuntime};
-use super::oom::{MemoryRecord, MemoryWatch};
-use super::protocol::{GuestEvent, GuestJob, GuestOutcome, MAX_EVENT_LINE};
+use super::oom::MemoryWatch;
+use super::protocol::{GuestEvent, GuestJob, MAX_EVENT_LINE};
 use super::rundir::RunDir;
 use super::runsc;
+use crate::ending::{self, Ending, SandboxEnd};
 use crate::limits::Limits;
-use crate::result::Status;
-use crate::runner::Outcome;
+use crate::result::{Outcome, Status};
 use crate::runner::output::{OutputObserver, StreamKind};
 
 /// How long a sandbox may take to boot and load its plugin before it is given up.
@@ -168,15 +167,17 @@ pub fn boot(
             booted.boot_time = started.elapsed();
             None
         }
-        Ok(GuestEvent::Failed { message }) => Some(Ended::Failed(message)),
-        Ok(other) => Some(Ended::Failed(format!(
+        Ok(GuestEvent::Failed { message }) => Some(Ending::GuestFailed(message)),
+        Ok(other) => Some(Ending::GuestFailed(format!(
             "the guest sent {other:?} before it was ready"
         ))),
         Err(RecvTimeoutError::Timeout) => {
             booted.live.kill();
-            Some(Ended::BootTimeout)
+            Some(Ending::BootTimeout {
+                seconds: BOOT_TIMEOUT.as_secs(),
+            })
         }
-        Err(RecvTimeoutError::Disconnected) => Some(Ended::Died),
+        Err(RecvTimeoutError::Disconnected) => Some(Ending::Died),
     };
     let ended = ended.or_else(|| {
         let version = check.verify?;
@@ -185,7 +186,7 @@ pub fn boot(
         match cgroups::memory_limit(version, &booted.id) {
             Some(_) if !joined => {
                 booted.live.kill();
-                Some(Ended::LimitsMissing(format!(
+                Some(Ending::LimitsMissing(format!(
                     "gVisor started the sandbox outside its memory cgroup {}; refusing to run \
                      code without its limit",
                     booted
@@ -198,7 +199,7 @@ pub fn boot(
             Some(actual) if actual <= expected => None,
             actual => {
                 booted.live.kill();
-                Some(Ended::LimitsMissing(format!(
+                Some(Ending::LimitsMissing(format!(
                     "gVisor started the sandbox but its memory cgroup limit is {} instead of \
                      {expected} bytes; refusing to run code without it",
                     actual.map_or("missing".to_string(), |a| a.to_string())
@@ -269,28 +270,21 @@ impl Booted {
         match self.converse(job, &limits, cancel) {
             // The guest reported: every output event came before the result, and its files are
             // on disk. Answer now; the sandbox's exit and teardown happen when `Remains` drops.
-            ended @ Ended::Result(_) => {
+            Ok(outcome) => {
                 let c = std::mem::replace(
                     &mut *self.collected.lock().unwrap_or_else(|e| e.into_inner()),
                     Collected::new(0),
                 );
-                let why = Why {
-                    status: None,
-                    memory: None,
-                    diagnostics: &[],
-                    overhead_mb: self.overhead_mb,
-                };
-                let outcome = classify(ended, &why, c, &limits);
                 (
-                    outcome,
+                    c.add_to(outcome),
                     Remains {
                         booted: self,
                         clean: true,
                     },
                 )
             }
-            ended => {
-                let outcome = self.conclude(ended, &limits);
+            Err(ending) => {
+                let outcome = self.conclude(ending, &limits);
                 (
                     outcome,
                     Remains {
@@ -311,7 +305,13 @@ impl Booted {
             .work
     }
 
-    fn converse(&mut self, job: &GuestJob, limits: &Limits, cancel: Option<&AtomicBool>) -> Ended {
+    /// The guest's outcome, or how the run ended without one.
+    fn converse(
+        &mut self,
+        job: &GuestJob,
+        limits: &Limits,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Outcome, Ending> {
         let mut line = serde_json::to_vec(job).expect("serialising the job");
         line.push(b'\n');
         let sent = self
@@ -321,51 +321,58 @@ impl Booted {
         self.stdin = None;
         match sent {
             Some(Ok(())) => {}
-            Some(Err(e)) => return Ended::Failed(format!("sending the job to the sandbox: {e}")),
-            None => return Ended::Failed("the sandbox's stdin is closed".into()),
+            Some(Err(e)) => {
+                return Err(Ending::GuestFailed(format!(
+                    "sending the job to the sandbox: {e}"
+                )));
+            }
+            None => {
+                return Err(Ending::GuestFailed("the sandbox's stdin is closed".into()));
+            }
         }
         let sent_at = Instant::now();
         let deadline = sent_at + limits.max_runtime() + GRACE;
         loop {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 self.live.kill();
-                return Ended::Cancelled;
+                return Err(Ending::Cancelled);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left.min(CANCEL_POLL)) {
                 Ok(GuestEvent::Result { outcome }) => {
                     tracing::debug!(
                         sandbox = %self.id,
-                        guest_ms = outcome.elapsed_ms,
+                        guest_ms = outcome.elapsed.as_millis() as u64,
+                        peak_memory_bytes = outcome.peak_memory_bytes,
                         job_to_result_ms = sent_at.elapsed().as_millis() as u64,
                         since_boot_ms = self.booted_at.elapsed().as_millis() as u64,
                         "the guest reported its result"
                     );
-                    return Ended::Result(outcome);
+                    return Ok(outcome);
                 }
-                Ok(GuestEvent::Failed { message }) => return Ended::Failed(message),
+                Ok(GuestEvent::Failed { message }) => return Err(Ending::GuestFailed(message)),
                 Ok(_) => {}
                 Err(RecvTimeoutError::Timeout) if left <= CANCEL_POLL => {
                     self.live.kill();
-                    return Ended::Killed;
+                    return Err(Ending::Killed);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Ended::Died,
+                Err(RecvTimeoutError::Disconnected) => return Err(Ending::Died),
             }
         }
     }
 
-    fn finish(mut self, ended: Ended, limits: &Limits) -> Outcome {
-        self.conclude(ended, limits)
+    fn finish(mut self, ending: Ending, limits: &Limits) -> Outcome {
+        self.conclude(ending, limits)
     }
 
-    /// Wait for runsc to exit (killing it if it will not), then classify.
-    fn conclude(&mut self, ended: Ended, limits: &Limits) -> Outcome {
+    /// The run ended without the guest's outcome: wait for runsc to exit (killing it if it will
+    /// not), then classify with what is known of how the sandbox stopped. The sandbox did not
+    /// finish cleanly, so it is deleted when dropped.
+    fn conclude(&mut self, ending: Ending, limits: &Limits) -> Outcome {
         self.stdin = None;
-        let status = wait_exit(&self.live);
-        self.live.reaped = status.is_some();
-        self.live.finished =
-            status.is_some_and(|s| s.success()) && matches!(ended, Ended::Result(_));
+        let exit = wait_exit(&self.live);
+        self.live.reaped = exit.is_some();
         let diagnostics = self
             .diagnostics
             .take()
@@ -376,14 +383,20 @@ impl Booted {
             Collected::new(0),
         );
         // runsc has exited; the memory cgroup nestbox created is still there to ask.
-        let memory = self.live.memory.as_ref().map(MemoryWatch::record);
-        let why = Why {
-            status,
-            memory,
-            diagnostics: &diagnostics,
+        let end = SandboxEnd {
+            exit,
+            memory: self
+                .live
+                .memory
+                .as_ref()
+                .map(|m| MemoryWatch::record(m).facts()),
+            diagnostics: runsc::quote(&diagnostics),
             overhead_mb: self.overhead_mb,
         };
-        classify(ended, &why, c, limits)
+        let verdict = ending::classify(ending, limits, &self.plugin, Some(&end));
+        let mut outcome = Outcome::failed(verdict.status, verdict.message);
+        outcome.exit_code = verdict.exit_code;
+        c.add_to(outcome)
     }
 }
 
@@ -425,21 +438,6 @@ fn wait_exit(live: &Live) -> Option<ExitStatus> {
     live.runtime.wait(live.pid, Some(EXIT_TIMEOUT))
 }
 
-/// How the conversation with the guest ended.
-#[derive(Debug)]
-enum Ended {
-    Result(GuestOutcome),
-    Failed(String),
-    /// stdout closed without a result: the sandbox died.
-    Died,
-    /// The host killed the sandbox at the deadline.
-    Killed,
-    /// The caller gave up (a client disconnected); the sandbox was killed.
-    Cancelled,
-    BootTimeout,
-    LimitsMissing(String),
-}
-
 /// Output collected on the host side, capped like the guest's.
 struct Collected {
     cap: usize,
@@ -460,6 +458,15 @@ impl Collected {
             stderr_cut: false,
             observer: None,
         }
+    }
+
+    /// The output collected for `outcome`, the run's (the guest's own cap may have cut it too).
+    fn add_to(self, mut outcome: Outcome) -> Outcome {
+        outcome.stdout = self.stdout;
+        outcome.stderr = self.stderr;
+        outcome.stdout_truncated |= self.stdout_cut;
+        outcome.stderr_truncated |= self.stderr_cut;
+        outcome
     }
 
     /// Keep what fits and show it to the observer.
@@ -521,128 +528,18 @@ fn read_events(
     }
 }
 
-/// What is known about how a sandbox ended, beyond the conversation.
-struct Why<'a> {
-    /// runsc's exit status, when it exited.
-    status: Option<ExitStatus>,
-    /// The memory cgroup's record, when limits are enforced.
-    memory: Option<MemoryRecord>,
-    /// runsc's stderr.
-    diagnostics: &'a [u8],
-    overhead_mb: u64,
-}
-
-fn classify(ended: Ended, why: &Why<'_>, c: Collected, limits: &Limits) -> Outcome {
-    let mut outcome = Outcome::failed(Status::SandboxError, String::new());
-    outcome.stdout = c.stdout;
-    outcome.stderr = c.stderr;
-    outcome.stdout_truncated = c.stdout_cut;
-    outcome.stderr_truncated = c.stderr_cut;
-    let overhead_mb = why.overhead_mb;
-    let exit = why.status.map_or("did not exit".to_string(), describe_exit);
-    let quoted = runsc::quote(why.diagnostics);
-    let killed_by_sigkill = why
-        .status
-        .is_some_and(|s| s.signal() == Some(9) || s.code() == Some(137));
-    // MEMORY_LIMIT only on the cgroup's word: an OOM kill recorded in the sandbox's memory cgroup.
-    let oom_killed = why.memory.as_ref().is_some_and(MemoryRecord::oom_killed);
-    let no_oom = match &why.memory {
-        Some(m) if m.oom_kills.is_some() => format!(
-            "its memory cgroup recorded no out-of-memory kill ({})",
-            m.describe()
-        ),
-        Some(m) => format!(
-            "no out-of-memory kill could be confirmed (its memory cgroup's counters were gone: {})",
-            m.describe()
-        ),
-        None => "no out-of-memory kill could be confirmed (there is no memory cgroup to ask: \
-                 limits are not enforced)"
-            .to_string(),
-    };
-    let memory_record = why.memory.as_ref().map_or_else(
-        || "no memory cgroup to ask (limits are not enforced)".to_string(),
-        |m| format!("its memory cgroup recorded {}", m.describe()),
-    );
-    let (st, message) = match ended {
-        Ended::Result(o) => {
-            outcome.exit_code = o.exit_code;
-            outcome.fuel_used = o.fuel_used;
-            outcome.peak_memory_bytes = o.peak_memory_bytes;
-            outcome.stdout_truncated |= o.stdout_truncated;
-            outcome.stderr_truncated |= o.stderr_truncated;
-            (o.status, o.message)
-        }
-        Ended::Failed(m) => (
-            Status::SandboxError,
-            format!("{m} (runsc {exit}; {quoted})"),
-        ),
-        Ended::Killed => (
-            Status::Timeout,
-            format!(
-                "the code ran longer than its limit of {} s and the sandbox was killed",
-                limits.max_runtime_ms as f64 / 1000.0
-            ),
-        ),
-        Ended::Cancelled => (
-            Status::SandboxError,
-            "the execution was cancelled (its caller went away or nestbox was told to stop) and \
-             its sandbox was killed"
-                .into(),
-        ),
-        Ended::Died if oom_killed => (
-            Status::MemoryLimit,
-            format!(
-                "the sandbox was killed by the kernel's out-of-memory killer at its cgroup limit \
-                 of {} MiB (the code's {} MiB plus {overhead_mb} MiB for the sandbox; \
-                 {memory_record})",
-                limits.max_ram_mb + overhead_mb,
-                limits.max_ram_mb
-            ),
-        ),
-        Ended::Died if killed_by_sigkill => (
-            Status::SandboxError,
-            format!(
-                "the sandbox was killed by SIGKILL (runsc {exit}), and {no_oom}: something \
-                 other than its memory limit killed it (an operator, a process manager, the host \
-                 itself running out of memory). fix: run the code again; if it recurs, look for \
-                 the sender in the host's logs (dmesg, journalctl)"
-            ),
-        ),
-        Ended::Died => (
-            Status::SandboxError,
-            format!("the sandbox stopped before reporting a result (runsc {exit}); {quoted}"),
-        ),
-        Ended::BootTimeout => (
-            Status::SandboxError,
-            format!(
-                "the sandbox did not start within {} s and was killed; {quoted}",
-                BOOT_TIMEOUT.as_secs()
-            ),
-        ),
-        Ended::LimitsMissing(m) => (Status::SandboxError, m),
-    };
-    outcome.status = st;
-    outcome.message = message;
-    outcome
-}
-
-fn describe_exit(s: ExitStatus) -> String {
-    match (s.code(), s.signal()) {
-        (Some(c), _) => format!("exited with status {c}"),
-        (_, Some(sig)) => format!("was killed by signal {sig}"),
-        _ => "ended".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::super::oom::MemoryRecord;
     use super::*;
 
-    fn died(status: ExitStatus, memory: Option<MemoryRecord>) -> Outcome {
-        let why = Why {
-            status: Some(status),
-            memory,
-            diagnostics: b"",
+    fn died(status: ExitStatus, memory: Option<MemoryRecord>) -> ending::Verdict {
+        let end = SandboxEnd {
+            exit: Some(status),
+            memory: memory.as_ref().map(MemoryRecord::facts),
+            diagnostics: runsc::quote(b""),
             overhead_mb: 160,
         };
         let limits = Limits {
@@ -651,7 +548,7 @@ mod tests {
             max_output_bytes: 1024,
             fuel: 10,
         };
-        classify(Ended::Died, &why, Collected::new(0), &limits)
+        ending::classify(Ending::Died, &limits, "python", Some(&end))
     }
 
     fn record(oom_kills: u64) -> MemoryRecord {

@@ -11,8 +11,8 @@ use super::protocol::{GuestJob, MAX_EVENT_LINE};
 use super::rundir::RunDir;
 use super::supervise::{BootCheck, Booted, boot};
 use crate::limits::Limits;
+use crate::result::Outcome;
 use crate::result::Status;
-use crate::runner::Outcome;
 use crate::runner::output::StreamKind;
 
 struct Bench {
