@@ -50,13 +50,15 @@ pinned=$(sed -nE 's/^sha256 = "([0-9a-f]{64})".*/\1/p' "$manifest")
 # 32 MiB of wasm stack: bashkit's interpreter recurses (nested functions, $(...), subshells); a
 # shell function call takes about 9 KiB of it, so this allows ~3,500 nested calls (the vendored
 # bashkit ends deeper recursion with an ordinary error 1 MiB before the end of the stack).
-# The remaps keep this machine's paths (panic locations of dependencies) out of the module; the
-# shared crates (crates/nestbox-call) are path dependencies outside this directory, remapped too.
+# The remaps keep this machine's paths (panic locations of dependencies) out of the module.
+# Every path dependency must sit inside this workspace: cargo hashes the absolute path of one
+# outside it into the crate's metadata, and the bytes then depend on where the checkout is (a
+# pin made in /work/main failed in CI's /check/work/main). So the shared crates/nestbox-call is
+# reached through the symlink nestbox-call -> ../../crates/nestbox-call.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="$NESTBOX_WASI_RUSTFLAGS_BASE \
  -C link-arg=$NESTBOX_WASI_SYSROOT/lib/crt1-reactor.o -C link-arg=-zstack-size=33554432 \
  --remap-path-prefix=$here=/nestbox/guest-runtimes/bash \
- --remap-path-prefix=$repo/crates=/nestbox/crates \
  --remap-path-prefix=$cargo_home=/cargo \
  --remap-path-prefix=$CARGO_TARGET_DIR=/target"
 export SOURCE_DATE_EPOCH=0
@@ -70,6 +72,20 @@ if [[ $mode == lint ]]; then
     (cd "$here" && /usr/bin/cargo-clippy clippy --release --target wasm32-wasip1 "${locked[@]}" -- -D warnings)
     say "linted in $(($(date +%s) - start)) s"
     exit 0
+fi
+# Guard the rule above: a path dependency outside this folder would make the pin depend on where
+# the checkout is, so it is refused here rather than found as a hash mismatch on another machine.
+outside=$(cd "$here" && cargo metadata --format-version 1 "${locked[@]}" --filter-platform wasm32-wasip1 |
+    python3 -c 'import json, sys
+here = sys.argv[1] + "/"
+for p in json.load(sys.stdin)["packages"]:
+    if p["source"] is None and not p["manifest_path"].startswith(here):
+        print(p["name"], p["manifest_path"])' "$here")
+if [[ -n $outside ]]; then
+    say "error: path dependencies outside $here: $outside"
+    say "       cargo hashes their absolute path into the build, so the module's bytes would depend on"
+    say "       where the checkout is. fix: reach them through a symlink inside $here (see nestbox-call)"
+    exit 1
 fi
 say "cargo build --release --target wasm32-wasip1 (target dir $CARGO_TARGET_DIR)"
 start=$(date +%s)
