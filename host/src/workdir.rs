@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::job::InputFile;
-use crate::plugin::artifact::{sha256_bytes, sha256_file};
+use crate::open_beneath::open_regular;
+use crate::plugin::artifact::{sha256_bytes, sha256_reader};
 use crate::result::{FileEntry, RunResult};
 use crate::runner::RunDirs;
 
@@ -265,6 +266,15 @@ impl Walk<'_> {
         }
     }
 
+    /// Size and SHA-256 of the listed file `rel`, opened beneath the run's folder through no
+    /// symbolic link (`open_beneath`), so a link swapped in after `read_dir` is never followed;
+    /// `None` when it is no longer a regular file or cannot be read.
+    fn hash(&self, rel: &str) -> Option<(u64, String)> {
+        let file = open_regular(self.root, rel).ok()?;
+        let size = file.metadata().ok()?.len();
+        Some((size, sha256_reader(file).ok()?))
+    }
+
     fn file(&mut self, path: &Path) {
         let Ok(rel) = path.strip_prefix(self.root) else {
             return;
@@ -276,17 +286,14 @@ impl Walk<'_> {
             || self.name_bytes + rel.len() > MAX_LISTED_NAME_BYTES
         {
             // Inputs are few and small: check them even here so an unchanged one is not counted.
-            let unchanged = input.is_some_and(|h| sha256_file(path).is_ok_and(|s| &s == h));
+            let unchanged = input.is_some_and(|h| self.hash(&rel).is_some_and(|(_, s)| &s == h));
             if !unchanged {
                 self.full = true;
                 self.listing.omitted += 1;
             }
             return;
         }
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
-            return;
-        };
-        let Ok(sha256) = sha256_file(path) else {
+        let Some((size, sha256)) = self.hash(&rel) else {
             return;
         };
         if input == Some(&sha256) {
@@ -295,7 +302,7 @@ impl Walk<'_> {
         self.name_bytes += rel.len();
         self.listing.files.push(FileEntry {
             path: rel,
-            size: meta.len(),
+            size,
             sha256,
             url: None,
             content_base64: None,
@@ -308,6 +315,34 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_the_listing_read_it_is_not_followed() {
+        // What `read_dir` saw was a plain folder; by the time the file is hashed, the folder is a
+        // link to somewhere outside. The hash must not be of the outside file.
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("out.txt"), "secret").unwrap();
+        let w = dir.path();
+        std::os::unix::fs::symlink(outside.path(), w.join("sub")).unwrap();
+        let inputs = Inputs::default();
+        let mut walk = Walk {
+            root: w,
+            inputs: &inputs,
+            listing: Listing::default(),
+            name_bytes: 0,
+            full: false,
+        };
+        walk.file(&w.join("sub/out.txt"));
+        assert!(walk.listing.files.is_empty(), "{:?}", walk.listing.files);
+        // The same file in a plain folder is listed: the check above can fail.
+        std::fs::remove_file(w.join("sub")).unwrap();
+        std::fs::create_dir(w.join("sub")).unwrap();
+        std::fs::write(w.join("sub/out.txt"), "secret").unwrap();
+        walk.file(&w.join("sub/out.txt"));
+        assert_eq!(walk.listing.files.len(), 1);
+        assert_eq!(walk.listing.files[0].sha256, sha256_bytes(b"secret"));
+    }
 
     #[test]
     fn lists_regular_files_only_and_skips_unchanged_inputs() {

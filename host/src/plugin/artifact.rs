@@ -114,7 +114,11 @@ fn build_hint(plugin: &Plugin) -> String {
 
 /// SHA-256 of a file, as lower-case hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    sha256_reader(std::fs::File::open(path)?)
+}
+
+/// SHA-256 of everything `f` reads, as lower-case hex.
+pub fn sha256_reader(mut f: impl Read) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
