@@ -325,7 +325,10 @@ fn cgroup_writable(v: Version) -> Check {
             "cgroup writable",
             Level::Fail,
             format!("cannot create {}: {e}", probe.display()),
-            "mount /sys/fs/cgroup read-write (docker: -v /sys/fs/cgroup:/sys/fs/cgroup:rw)",
+            "run nestbox as root where it may create cgroups below its own: on a host, or in a \
+             container started with --privileged (docker and Kubernetes mount the container's \
+             cgroups read-write only then; see deploy/). Do not bind-mount the host's \
+             /sys/fs/cgroup: sandboxes would escape the container's own limits",
         ),
     }
 }
