@@ -213,6 +213,9 @@ pub struct RunResult {
     pub duration_ms: u64,
     /// Wasmtime fuel consumed (a CPU-work measure; 0 when nothing ran).
     pub fuel_used: u64,
+    /// The most WebAssembly linear memory the code's store held, in bytes (0 when nothing ran).
+    #[serde(default)]
+    pub peak_memory_bytes: u64,
     /// Files the code left in `/work`, sorted by path; at most 1000 entries and 256 KiB of
     /// names (`workdir::MAX_LISTED_FILES`, `workdir::MAX_LISTED_NAME_BYTES`).
     pub files: Vec<FileEntry>,
@@ -243,7 +246,7 @@ impl RunResult {
             stdout_truncated,
             stderr_truncated,
             fuel_used,
-            peak_memory_bytes: _,
+            peak_memory_bytes,
             message,
             elapsed,
         } = outcome;
@@ -254,6 +257,7 @@ impl RunResult {
             stderr_truncated,
             duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             fuel_used,
+            peak_memory_bytes,
             exit_code,
             limits: Some(limits),
             ..RunResult::not_run(status, message)
@@ -271,6 +275,7 @@ impl RunResult {
             stderr_truncated: false,
             duration_ms: 0,
             fuel_used: 0,
+            peak_memory_bytes: 0,
             files: Vec::new(),
             files_omitted: 0,
             plugin: None,

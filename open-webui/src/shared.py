@@ -878,6 +878,7 @@ def _debug_suffix(result: dict) -> str:
         f"{plugin.get('name', '?')} {plugin.get('version', '?')}",
         _seconds(result),
         f"fuel {result.get('fuel_used', 0)}",
+        f"memory {result.get('peak_memory_bytes', 0) / 1048576:.1f} MiB",
         f"{sandbox.get('outer', '?')}/{sandbox.get('platform', '?')}"
         + (" pooled" if sandbox.get("pooled") else ""),
         f"id {result.get('execution_id') or '-'}",

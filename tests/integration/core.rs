@@ -27,8 +27,19 @@ fn print_is_ok_with_the_whole_contract() {
     // The job's own fuel only (the interpreter started before it): small, but real.
     let fuel = j["fuel_used"].as_u64().unwrap();
     assert!((10_000..50_000_000).contains(&fuel), "{fuel}");
+    // The interpreter's linear memory: some MiB, within the 256 MiB limit.
+    let peak = j["peak_memory_bytes"].as_u64().unwrap();
+    assert!((1 << 20..=256 << 20).contains(&peak), "{peak}");
     assert_eq!(j["files"], serde_json::json!([]));
     assert_eq!(j["execution_id"].as_str().unwrap().len(), 36);
+}
+
+#[test]
+fn peak_memory_counts_what_the_code_allocated() {
+    let r = Env::new().python("b = bytearray(100 * 1024 * 1024)\nprint(len(b))", &[]);
+    assert_eq!(r.status(), "OK", "{r:?}");
+    let peak = r.json["peak_memory_bytes"].as_u64().unwrap();
+    assert!((100 << 20..=256 << 20).contains(&peak), "{peak}");
 }
 
 #[test]
