@@ -69,7 +69,9 @@ fn format_table(text: &str, opts: &ColumnOptions) -> String {
         return String::new();
     }
 
-    // Split each line into fields
+    // Split each line into fields. nestbox: empty lines (blank ones too,
+    // with the default separator) are dropped as util-linux `column -t`
+    // does; bashkit printed them as empty rows.
     let rows: Vec<Vec<&str>> = lines
         .iter()
         .map(|line| {
@@ -79,6 +81,7 @@ fn format_table(text: &str, opts: &ColumnOptions) -> String {
                 line.split_whitespace().collect()
             }
         })
+        .filter(|row: &Vec<&str>| row.iter().any(|f| !f.is_empty()))
         .collect();
 
     // Determine max columns and column widths
@@ -274,6 +277,15 @@ mod tests {
         let result = run_column(&[], Some("hello\nworld\n")).await;
         assert_eq!(result.exit_code, 0);
         assert_eq!(result.stdout, "hello\tworld\n");
+    }
+
+    #[tokio::test]
+    async fn test_column_table_drops_empty_lines() {
+        let result = run_column(&["-t"], Some("x y\n\n  \nz w\n")).await;
+        assert_eq!(result.exit_code, 0);
+        assert_eq!(result.stdout, "x  y\nz  w\n");
+        let result = run_column(&["-t", "-s", ","], Some("a,b\n\nc,d\n")).await;
+        assert_eq!(result.stdout, "a  b\nc  d\n");
     }
 
     #[tokio::test]

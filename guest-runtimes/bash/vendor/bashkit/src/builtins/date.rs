@@ -152,17 +152,21 @@ impl SandboxTimezone {
         }
     }
 
-    fn date_naive(self, dt: &DateTime<Utc>) -> Option<NaiveDate> {
+    /// The local wall-clock time of `dt` in this zone.
+    fn naive_local(self, dt: &DateTime<Utc>) -> Option<NaiveDateTime> {
         match self {
-            Self::Utc => Some(dt.date_naive()),
+            Self::Utc => Some(dt.naive_utc()),
             #[cfg(feature = "tzdata")]
-            // A host-supplied virtual clock can reach chrono's extrema;
-            // naive_local/date_naive panic if the zone pushes it past them.
             Self::Iana(tz) => dt
                 .naive_utc()
-                .checked_add_offset(dt.with_timezone(&tz).offset().fix())
-                .map(|local| local.date()),
+                .checked_add_offset(dt.with_timezone(&tz).offset().fix()),
         }
+    }
+
+    fn date_naive(self, dt: &DateTime<Utc>) -> Option<NaiveDate> {
+        // A host-supplied virtual clock can reach chrono's extrema; the
+        // checked conversion in naive_local reports them instead of panicking.
+        self.naive_local(dt).map(|local| local.date())
     }
 }
 
@@ -309,20 +313,8 @@ fn parse_base_date(
         return DateTime::from_timestamp(ts, 0).ok_or_else(|| format!("invalid date '{}'", s));
     }
 
-    // Special words
-    match lower.as_str() {
-        "now" | "today" => return Ok(now),
-        "yesterday" => return Ok(now - Duration::days(1)),
-        "tomorrow" => return Ok(now + Duration::days(1)),
-        _ => {}
-    }
-
-    // Relative: "N unit(s) ago" or "+N unit(s)" or "-N unit(s)"
-    if let Some(duration) = parse_relative_date(&lower) {
-        return now
-            .checked_add_signed(duration)
-            .ok_or_else(|| format!("date out of range: '{}'", s));
-    }
+    // "now", "yesterday", "2 days ago" and other relative items are read by
+    // parse_date_string, before and after a base date.
 
     // Try ISO-like formats: YYYY-MM-DD, optionally with [ T]HH:MM[:SS[.frac]],
     // read in the sandbox TZ unless followed by UTC/GMT, Z or a numeric offset
@@ -421,105 +413,204 @@ fn parse_base_date(
 
 /// Parse a date string like GNU date's -d flag.
 ///
-/// Supports simple expressions:
-///   "now", "today", "yesterday", "tomorrow", "N days ago", "+N days",
-///   "monday", "next friday", "last tuesday",
-///   "N weeks ago", "N months ago", "N years ago", "N hours ago",
-///   "@EPOCH", "YYYY-MM-DD[ HH:MM[:SS[.frac]]][ UTC|+HHMM]"
-///
-/// Supports compound expressions (base ± modifier):
-///   "2024-01-15 + 30 days", "yesterday - 2 hours",
-///   "@1700000000 + 1 week", "2024-01-15 - 1 month"
+/// A date is an optional base followed by relative items, as in GNU:
+///   base: "@EPOCH", "YYYY-MM-DD[ HH:MM[:SS[.frac]]][ UTC|+HHMM]",
+///         "monday", "next friday", "last tuesday", "Mon DD, YYYY", RFC 2822/3339
+///   items: "[+-]N unit" (the sign may stand apart: "+ 30 days"), "N unit ago",
+///          "next unit", "last unit", "unit", "yesterday", "tomorrow", "today", "now"
+/// e.g. "2024-01-31 +1 month", "yesterday - 2 hours", "@1700000000 + 1 week",
+/// "2024-05-10 tomorrow", "2 weeks ago". Years and months move the calendar
+/// nestbox: relative items after any base, calendar months and years (GNU:
+/// 2024-01-31 +1 month is 2024-03-02; bashkit added 30 days).
 fn parse_date_string(
     s: &str,
     now: DateTime<Utc>,
     timezone: SandboxTimezone,
 ) -> std::result::Result<DateTime<Utc>, String> {
     let s = strip_surrounding_quotes(s.trim());
+    let out_of_range = || format!("date out of range: '{}'", s);
 
-    // Try compound expression: <base> [+-] <N unit(s)>
-    // Match patterns like "2024-01-15 + 30 days" or "yesterday - 2 hours"
-    // Use a regex that splits on ` + ` or ` - ` followed by a number and unit
-    let re_compound =
-        regex::Regex::new(r"^(.+?)\s+([+-])\s+(\d+)\s+(second|minute|hour|day|week|month|year)s?$")
-            .ok();
-
-    if let Some(ref re) = re_compound {
-        let lower = s.to_lowercase();
-        if let Some(caps) = re.captures(&lower)
-            && let Some(base_match) = caps.get(1)
-        {
-            let sign = if &caps[2] == "-" { -1i64 } else { 1i64 };
-            let n: i64 = caps[3].parse().unwrap_or(0);
-            let unit = &caps[4];
-
-            // Use original case for base string to handle epoch (@N)
-            // and ISO dates correctly.
-            let orig_base = s[..base_match.end()].trim();
-            if let Ok(base_dt) = parse_base_date(orig_base, now, timezone) {
-                let offset = unit_duration(
-                    unit,
-                    sign.checked_mul(n)
-                        .ok_or_else(|| format!("date out of range: '{}'", s))?,
-                )
-                .ok_or_else(|| format!("date out of range: '{}'", s))?;
-                return base_dt
-                    .checked_add_signed(offset)
-                    .ok_or_else(|| format!("date out of range: '{}'", s));
-            }
+    // Only relative items: from now.
+    match parse_relative_items(s) {
+        Ok(rel) => return rel.apply(now, timezone).ok_or_else(out_of_range),
+        Err(RelativeError::OutOfRange) => return Err(out_of_range()),
+        Err(RelativeError::NotRelative) => {}
+    }
+    let whole = parse_base_date(s, now, timezone);
+    if whole.is_ok() {
+        return whole;
+    }
+    // A base date, then relative items: the longest base that parses.
+    let words: Vec<&str> = s.split_whitespace().collect();
+    for k in (1..words.len()).rev() {
+        let rel = match parse_relative_items(&words[k..].join(" ")) {
+            Ok(rel) => rel,
+            Err(RelativeError::OutOfRange) => return Err(out_of_range()),
+            Err(RelativeError::NotRelative) => continue,
+        };
+        if let Ok(base) = parse_base_date(&words[..k].join(" "), now, timezone) {
+            return rel.apply(base, timezone).ok_or_else(out_of_range);
         }
     }
-
-    parse_base_date(s, now, timezone)
+    whole
 }
 
-/// Parse relative date expressions like "30 days ago", "+2 weeks", "-1 month"
-fn parse_relative_date(s: &str) -> Option<Duration> {
-    // "N unit(s) ago"
-    let re_ago =
-        regex::Regex::new(r"^(\d+)\s+(second|minute|hour|day|week|month|year)s?\s+ago$").ok()?;
-    if let Some(caps) = re_ago.captures(s) {
-        let n: i64 = caps[1].parse().ok()?;
-        return unit_duration(&caps[2], n.checked_neg()?);
-    }
-
-    // "+N unit(s)" or "-N unit(s)" or "N unit(s)"
-    let re_rel =
-        regex::Regex::new(r"^([+-]?)(\d+)\s+(second|minute|hour|day|week|month|year)s?$").ok()?;
-    if let Some(caps) = re_rel.captures(s) {
-        let sign = if &caps[1] == "-" { -1i64 } else { 1i64 };
-        let n: i64 = caps[2].parse().ok()?;
-        return unit_duration(&caps[3], sign.checked_mul(n)?);
-    }
-
-    // "next unit" / "last unit"
-    if let Some(unit) = s.strip_prefix("next ") {
-        let unit = unit.trim().trim_end_matches('s');
-        return unit_duration(unit, 1);
-    }
-    if let Some(unit) = s.strip_prefix("last ") {
-        let unit = unit.trim().trim_end_matches('s');
-        return unit_duration(unit, -1);
-    }
-
-    None
+/// GNU date's relative items, summed: calendar months (years are 12), days,
+/// and seconds (hours and minutes are seconds).
+#[derive(Debug, Default, PartialEq)]
+struct Relative {
+    months: i64,
+    days: i64,
+    seconds: i64,
 }
 
-// Returns None when the requested offset overflows i64 (the multiply) or the
-// chrono Duration range, so callers can report "date out of range" instead of
-// panicking on inputs like `date -d "30000000000000000 years"`.
-fn unit_duration(unit: &str, n: i64) -> Option<Duration> {
-    match unit {
-        "second" => Duration::try_seconds(n),
-        "minute" => Duration::try_minutes(n),
-        "hour" => Duration::try_hours(n),
-        "day" => Duration::try_days(n),
-        "week" => Duration::try_weeks(n),
-        "month" => n.checked_mul(30).and_then(Duration::try_days), // Approximate
-        "year" => n.checked_mul(365).and_then(Duration::try_days), // Approximate
-        // Not a unit (`next monday`): an invalid date, not a zero offset.
-        _ => None,
+#[derive(Debug, PartialEq)]
+enum RelativeError {
+    /// Not (only) relative items.
+    NotRelative,
+    /// Relative items whose sum overflows.
+    OutOfRange,
+}
+
+impl Relative {
+    /// GNU's order: the months and days move the local calendar date (a day
+    /// past the month's end carries over, so 2024-01-31 +1 month is
+    /// 2024-03-02), the time of day stays, and then the seconds are added.
+    fn apply(&self, base: DateTime<Utc>, timezone: SandboxTimezone) -> Option<DateTime<Utc>> {
+        let local = timezone.naive_local(&base)?;
+        let months = i64::from(local.year())
+            .checked_mul(12)?
+            .checked_add(i64::from(local.month0()))?
+            .checked_add(self.months)?;
+        let year = i32::try_from(months.div_euclid(12)).ok()?;
+        let month = u32::try_from(months.rem_euclid(12) + 1).ok()?;
+        let days = i64::from(local.day0()).checked_add(self.days)?;
+        let date = NaiveDate::from_ymd_opt(year, month, 1)?
+            .checked_add_signed(Duration::try_days(days)?)?;
+        let moved = timezone.local_to_utc(date.and_time(local.time()), "").ok()?;
+        moved.checked_add_signed(Duration::try_seconds(self.seconds)?)
     }
+}
+
+/// Read `s` as relative items only (see [`parse_date_string`]).
+fn parse_relative_items(s: &str) -> std::result::Result<Relative, RelativeError> {
+    use RelativeError::{NotRelative, OutOfRange};
+    enum Token {
+        Sign(i64),
+        Number(i64),
+        Word(String),
+    }
+    let mut tokens = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '+' || c == '-' {
+            chars.next();
+            tokens.push(Token::Sign(if c == '-' { -1 } else { 1 }));
+        } else if c.is_ascii_digit() {
+            let mut n: i64 = 0;
+            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                chars.next();
+                n = n
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(i64::from(d)))
+                    .ok_or(OutOfRange)?;
+            }
+            tokens.push(Token::Number(n));
+        } else if c.is_ascii_alphabetic() {
+            let mut w = String::new();
+            while let Some(&c) = chars.peek().filter(|c| c.is_ascii_alphabetic()) {
+                chars.next();
+                w.push(c.to_ascii_lowercase());
+            }
+            tokens.push(Token::Word(w));
+        } else {
+            return Err(NotRelative);
+        }
+    }
+    if tokens.is_empty() {
+        return Err(NotRelative);
+    }
+    let mut rel = Relative::default();
+    let mut i = 0;
+    while i < tokens.len() {
+        // The count: a signed number, a number, an ordinal word, or none (1).
+        let count = match &tokens[i] {
+            Token::Sign(sign) => match tokens.get(i + 1) {
+                Some(Token::Number(n)) => {
+                    i += 2;
+                    sign * n
+                }
+                _ => return Err(NotRelative),
+            },
+            Token::Number(n) => {
+                i += 1;
+                *n
+            }
+            Token::Word(w) => {
+                let (days, ordinal) = match w.as_str() {
+                    "now" | "today" => (Some(0), None),
+                    "yesterday" => (Some(-1), None),
+                    "tomorrow" => (Some(1), None),
+                    "next" => (None, Some(1)),
+                    "last" => (None, Some(-1)),
+                    "this" => (None, Some(0)),
+                    _ => (None, None),
+                };
+                if let Some(days) = days {
+                    rel.days = rel.days.checked_add(days).ok_or(OutOfRange)?;
+                    i += 1;
+                    continue;
+                }
+                if ordinal.is_some() {
+                    i += 1;
+                }
+                ordinal.unwrap_or(1)
+            }
+        };
+        let Some(Token::Word(unit)) = tokens.get(i) else {
+            return Err(NotRelative);
+        };
+        let (months, days, seconds) = unit_scale(unit).ok_or(NotRelative)?;
+        i += 1;
+        let count = if matches!(tokens.get(i), Some(Token::Word(w)) if w == "ago") {
+            i += 1;
+            count.checked_neg().ok_or(OutOfRange)?
+        } else {
+            count
+        };
+        let add = |total: i64, per: i64| {
+            count
+                .checked_mul(per)
+                .and_then(|v| total.checked_add(v))
+                .ok_or(OutOfRange)
+        };
+        rel.months = add(rel.months, months)?;
+        rel.days = add(rel.days, days)?;
+        rel.seconds = add(rel.seconds, seconds)?;
+    }
+    Ok(rel)
+}
+
+/// A relative unit (singular or plural) as (months, days, seconds).
+fn unit_scale(unit: &str) -> Option<(i64, i64, i64)> {
+    let unit = match unit {
+        "min" | "mins" => "minute",
+        "sec" | "secs" => "second",
+        u => u.strip_suffix('s').unwrap_or(u),
+    };
+    Some(match unit {
+        "year" => (12, 0, 0),
+        "month" => (1, 0, 0),
+        "fortnight" => (0, 14, 0),
+        "week" => (0, 7, 0),
+        "day" => (0, 1, 0),
+        "hour" => (0, 0, 3_600),
+        "minute" => (0, 0, 60),
+        "second" => (0, 0, 1),
+        _ => return None,
+    })
 }
 
 /// Translate GNU `%N` and `%1N`..`%9N` to chrono's validated fractional-second
@@ -1234,6 +1325,46 @@ mod tests {
         assert_eq!(result.exit_code, 0);
         let date = result.stdout.trim();
         assert_eq!(date.len(), 10);
+    }
+
+    /// nestbox: relative items after a base date. Expected values are
+    /// GNU date 9.1's (`date -u -d ... '+%F %T'`).
+    #[test]
+    fn test_date_d_relative_items_match_gnu() {
+        let now = DateTime::from_timestamp(1_791_460_800, 0).unwrap();
+        for (input, expected) in [
+            ("2024-01-31 +1 month", "2024-03-02 00:00:00"),
+            ("2024-03-31 -1 month", "2024-03-02 00:00:00"),
+            ("2024-02-29 +1 year", "2025-03-01 00:00:00"),
+            ("2024-05-10 yesterday", "2024-05-09 00:00:00"),
+            ("2024-12-30 +2 day", "2025-01-01 00:00:00"),
+            ("2024-01-15 2 days ago", "2024-01-13 00:00:00"),
+            ("2024-05-10 next month", "2024-06-10 00:00:00"),
+            ("2024-05-10 last year", "2023-05-10 00:00:00"),
+            ("2024-05-10 + 1 fortnight", "2024-05-24 00:00:00"),
+            ("2024-05-10 3 weeks ago", "2024-04-19 00:00:00"),
+            ("2024-05-10 day", "2024-05-11 00:00:00"),
+            ("2024-01-31 12:00 UTC +1 month", "2024-03-02 12:00:00"),
+            ("2024-05-10 +1month", "2024-06-10 00:00:00"),
+            ("2024-05-10T10:00:00Z + 1 day", "2024-05-11 10:00:00"),
+            ("2024-05-10 tomorrow +1 hour", "2024-05-11 01:00:00"),
+            ("2024-05-10 +1 month ago", "2024-04-10 00:00:00"),
+            ("2024-03-15 - 2 months", "2024-01-15 00:00:00"),
+            ("monday +1 day", "2026-10-13 00:00:00"),
+            ("2 days ago", "2026-10-06 12:00:00"),
+            ("yesterday", "2026-10-07 12:00:00"),
+            ("next week", "2026-10-15 12:00:00"),
+            ("-1 month", "2026-09-08 12:00:00"),
+        ] {
+            let dt = parse_date_string(input, now, SandboxTimezone::Utc).unwrap();
+            assert_eq!(dt.format("%F %T").to_string(), expected, "{input}");
+        }
+        for input in ["2024-05-10 +", "2024-05-10 5", "2024-05-10 ago", "2024-05-10 next"] {
+            assert!(
+                parse_date_string(input, now, SandboxTimezone::Utc).is_err(),
+                "{input}"
+            );
+        }
     }
 
     // === --date= quote stripping tests ===
