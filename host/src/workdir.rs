@@ -223,13 +223,7 @@ impl Listing {
 /// [`MAX_LISTED_FILES`] files or [`MAX_LISTED_NAME_BYTES`] of names are listed, further files
 /// are only counted (not hashed).
 pub fn list_files(work: &Path, inputs: &Inputs) -> Listing {
-    let mut walk = Walk {
-        root: work,
-        inputs,
-        listing: Listing::default(),
-        name_bytes: 0,
-        full: false,
-    };
+    let mut walk = Walk::new(work, inputs);
     walk.dir(work, 0);
     let mut listing = walk.listing;
     listing.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -244,7 +238,17 @@ struct Walk<'a> {
     full: bool,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    fn new(root: &'a Path, inputs: &'a Inputs) -> Walk<'a> {
+        Walk {
+            root,
+            inputs,
+            listing: Listing::default(),
+            name_bytes: 0,
+            full: false,
+        }
+    }
+
     fn dir(&mut self, dir: &Path, depth: usize) {
         if depth > MAX_DEPTH {
             return;
@@ -326,13 +330,7 @@ mod tests {
         let w = dir.path();
         std::os::unix::fs::symlink(outside.path(), w.join("sub")).unwrap();
         let inputs = Inputs::default();
-        let mut walk = Walk {
-            root: w,
-            inputs: &inputs,
-            listing: Listing::default(),
-            name_bytes: 0,
-            full: false,
-        };
+        let mut walk = Walk::new(w, &inputs);
         walk.file(&w.join("sub/out.txt"));
         assert!(walk.listing.files.is_empty(), "{:?}", walk.listing.files);
         // The same file in a plain folder is listed: the check above can fail.
