@@ -1087,7 +1087,7 @@ mod tests {
     }
 
     /// Relative offsets that overflow i64 or the chrono range must report an
-    /// error, not panic (e.g. `n * 365` in unit_duration, then base + offset).
+    /// error, not panic (e.g. `n * 12` months in parse_relative_items, then the calendar move).
     #[tokio::test]
     async fn test_date_d_relative_overflow_no_panic() {
         for spec in [
